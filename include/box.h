@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * box.h - the public interface of libbox, an embeddable Linux container
+ * library.  This is the only header libbox installs.
+ *
+ * Conventions, for every function below:
+ *  - Functions returning int return 0 on success or a negative errno value
+ *    (-EINVAL, -ENOENT, ...) on failure.  box_last_error() then gives a
+ *    human message for the calling thread naming the object and the
+ *    operation that failed, e.g.
+ *    "mount proc on /var/lib/box/rootfs/proc: Permission denied".
+ *  - All types are opaque; objects are created and freed by the library.
+ *  - Strings passed in are copied; the caller keeps ownership of them.
+ *  - Strings returned are owned by the object they come from and live as
+ *    long as it does, unless said otherwise.
+ *  - Nothing in the library prints, exits or aborts.
+ */
+#ifndef LIBBOX_BOX_H
+#define LIBBOX_BOX_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define BOX_EXPORT __attribute__((visibility("default")))
+#else
+#define BOX_EXPORT
+#endif
+
+typedef struct box_ctx box_ctx;
+typedef struct box_config box_config;
+typedef struct box box;
+
+/* ---------------------------------------------------------------------
+ * Library information and errors
+ * ------------------------------------------------------------------- */
+
+/* The library's version, e.g. "0.1.0".  Never NULL. */
+BOX_EXPORT const char *box_version(void);
+
+/* A message describing the last failure of a libbox call in this thread.
+ * Valid until the next libbox call in the same thread.  Never NULL (an
+ * empty string when nothing has failed). */
+BOX_EXPORT const char *box_last_error(void);
+
+/* A static description of the error code err (negative or positive
+ * errno).  Never NULL. */
+BOX_EXPORT const char *box_strerror(int err);
+
+/* ---------------------------------------------------------------------
+ * Context: where images and running state live
+ * ------------------------------------------------------------------- */
+
+/* Create a context with the default directories: state in /run/libbox,
+ * store in /var/lib/libbox.  Directories are created when first needed.
+ * *out receives the new context; free it with box_ctx_free().
+ * Returns 0, -EINVAL (out is NULL) or -ENOMEM. */
+BOX_EXPORT int box_ctx_new(box_ctx **out);
+
+/* Free a context.  NULL is accepted.  Boxes created from the context
+ * must be destroyed first. */
+BOX_EXPORT void box_ctx_free(box_ctx *ctx);
+
+/* Set the directory for running state (absolute path).
+ * Returns 0, -EINVAL (NULL, empty or relative path) or -ENOMEM. */
+BOX_EXPORT int box_ctx_set_state_dir(box_ctx *ctx, const char *dir);
+
+/* Set the directory for images and layers (absolute path).
+ * Returns 0, -EINVAL or -ENOMEM. */
+BOX_EXPORT int box_ctx_set_store_dir(box_ctx *ctx, const char *dir);
+
+/* The state and store directories of ctx.  NULL if ctx is NULL. */
+BOX_EXPORT const char *box_ctx_state_dir(const box_ctx *ctx);
+BOX_EXPORT const char *box_ctx_store_dir(const box_ctx *ctx);
+
+/* ---------------------------------------------------------------------
+ * Config: what to run and how
+ * ------------------------------------------------------------------- */
+
+/* Namespace flags for box_config_set_namespaces(). */
+#define BOX_NS_MOUNT   0x01u
+#define BOX_NS_UTS     0x02u
+#define BOX_NS_IPC     0x04u
+#define BOX_NS_PID     0x08u
+#define BOX_NS_NET     0x10u
+#define BOX_NS_USER    0x20u
+#define BOX_NS_CGROUP  0x40u
+#define BOX_NS_TIME    0x80u
+/* What a new config starts with, as Docker does: all but user and time. */
+#define BOX_NS_DEFAULT (BOX_NS_MOUNT | BOX_NS_UTS | BOX_NS_IPC | BOX_NS_PID | \
+                        BOX_NS_NET | BOX_NS_CGROUP)
+#define BOX_NS_ALL     0xffu
+
+/* Kinds of id maps for box_config_add_id_map(). */
+#define BOX_MAP_UID 0
+#define BOX_MAP_GID 1
+
+/* Seccomp modes for box_config_set_seccomp(). */
+#define BOX_SECCOMP_DEFAULT    0 /* the built-in profile, like Docker's */
+#define BOX_SECCOMP_UNCONFINED 1 /* no filter */
+#define BOX_SECCOMP_PROFILE    2 /* a Docker/OCI JSON profile file */
+
+/* Create an empty config with the defaults: namespaces BOX_NS_DEFAULT,
+ * uid/gid 0, cwd "/", Docker's default capabilities, the default seccomp
+ * profile, no_new_privs on, the built-in init off, stdio inherited from
+ * the caller (fds 0, 1, 2).  Free it with box_config_free().
+ * Returns 0, -EINVAL or -ENOMEM. */
+BOX_EXPORT int box_config_new(box_config **out);
+
+/* Free a config.  NULL is accepted.  A config may be freed as soon as
+ * box_create() has returned. */
+BOX_EXPORT void box_config_free(box_config *cfg);
+
+/* The command: argc strings, argv[0] is looked up in the box's PATH when
+ * it has no slash.  Returns 0, -EINVAL (argc < 1, a NULL or, for argv[0],
+ * empty string) or -ENOMEM. */
+BOX_EXPORT int box_config_set_argv(box_config *cfg, int argc, const char *const *argv);
+
+/* Set (value non-NULL) or remove (value NULL) one environment variable.
+ * PATH defaults to the usual system path and HOME to /root (uid 0) or /
+ * when the config does not set them.  Returns 0, -EINVAL (name NULL,
+ * empty or containing '=') or -ENOMEM. */
+BOX_EXPORT int box_config_set_env(box_config *cfg, const char *name, const char *value);
+
+/* Working directory inside the box (absolute; created if missing).
+ * Returns 0, -EINVAL or -ENOMEM. */
+BOX_EXPORT int box_config_set_cwd(box_config *cfg, const char *path);
+
+/* User and group the command runs as (numeric ids inside the box). */
+BOX_EXPORT int box_config_set_user(box_config *cfg, uint32_t uid, uint32_t gid);
+
+/* Supplementary groups (n ids; n = 0 clears them).
+ * Returns 0, -EINVAL (n < 0, or gids NULL with n > 0, or n > 65536) or
+ * -ENOMEM. */
+BOX_EXPORT int box_config_set_groups(box_config *cfg, int n, const uint32_t *gids);
+
+/* Host name inside the box (needs BOX_NS_UTS).  Returns 0, -EINVAL (NULL,
+ * empty or longer than 64 bytes) or -ENOMEM. */
+BOX_EXPORT int box_config_set_hostname(box_config *cfg, const char *name);
+
+/* The namespaces to create, a mask of BOX_NS_* flags.
+ * Returns 0 or -EINVAL (an unknown bit). */
+BOX_EXPORT int box_config_set_namespaces(box_config *cfg, unsigned int flags);
+
+/* Add one line of a uid (kind BOX_MAP_UID) or gid (BOX_MAP_GID) map for
+ * a user namespace: ids inside..inside+count-1 are outside..outside+count-1
+ * on the host.  Without any line, a user namespace maps 0 inside to the
+ * caller's effective uid/gid, one id.  At most 340 lines per kind.
+ * Returns 0, -EINVAL (bad kind, count 0, overflow) or -E2BIG. */
+BOX_EXPORT int box_config_add_id_map(box_config *cfg, int kind, uint32_t inside,
+                                     uint32_t outside, uint32_t count);
+
+/* The root filesystem: a directory on the host.  Returns 0, -EINVAL (NULL
+ * or empty) or -ENOMEM; whether it exists is checked by box_create(). */
+BOX_EXPORT int box_config_set_rootfs(box_config *cfg, const char *dir);
+
+/* Make the root filesystem read-only (on != 0). */
+BOX_EXPORT int box_config_set_readonly_root(box_config *cfg, int on);
+
+/* Add a mount, done after the default ones (/proc, /sys, /dev...) in the
+ * order added.  type: "bind" (source is a host path, mounted recursively)
+ * or a file system type ("tmpfs", "proc", "mqueue", ...).  target: an
+ * absolute path inside the box, resolved inside the root (symlinks never
+ * lead out of it) and created when missing.  options: NULL or a comma
+ * list: ro, rw, nosuid, suid, nodev, dev, noexec, exec, relatime,
+ * norelatime, strictatime, noatime, nodiratime, bind, rbind, norbind,
+ * private, rprivate, slave, rslave, shared, rshared, unbindable,
+ * runbindable, and for file systems other keys (size=64m, mode=1777...)
+ * passed to the file system.
+ * Returns 0, -EINVAL (bad type, relative target, unknown option for a
+ * bind) or -ENOMEM. */
+BOX_EXPORT int box_config_add_mount(box_config *cfg, const char *type, const char *source,
+                                    const char *target, const char *options);
+
+/* Set a resource limit: resource is a name such as "nofile",
+ * "RLIMIT_NOFILE" or "nproc"; UINT64_MAX means unlimited.
+ * Returns 0, -EINVAL (unknown name, soft > hard) or -ENOMEM. */
+BOX_EXPORT int box_config_set_rlimit(box_config *cfg, const char *resource, uint64_t soft,
+                                     uint64_t hard);
+
+/* Add or drop a capability by name ("NET_ADMIN", "CAP_NET_ADMIN", any
+ * case) or "ALL".  Returns 0 or -EINVAL (unknown name). */
+BOX_EXPORT int box_config_add_cap(box_config *cfg, const char *name);
+BOX_EXPORT int box_config_drop_cap(box_config *cfg, const char *name);
+
+/* Seccomp: BOX_SECCOMP_DEFAULT, BOX_SECCOMP_UNCONFINED, or
+ * BOX_SECCOMP_PROFILE with profile the path of a JSON profile in Docker's
+ * or the OCI runtime spec's form (read and checked by box_create()).
+ * Returns 0, -EINVAL or -ENOMEM. */
+BOX_EXPORT int box_config_set_seccomp(box_config *cfg, int mode, const char *profile);
+
+/* no_new_privs for the command (on by default). */
+BOX_EXPORT int box_config_set_no_new_privs(box_config *cfg, int on);
+
+/* The fds that become the command's stdin, stdout and stderr; -1 means
+ * /dev/null.  They are duplicated at box_create(); the caller keeps its
+ * own.  Returns 0 or -EINVAL (an fd < -1). */
+BOX_EXPORT int box_config_set_stdio(box_config *cfg, int in_fd, int out_fd, int err_fd);
+
+/* Run a tiny built-in init as pid 1 that starts the command, forwards
+ * signals to it and reaps orphans (like docker run --init).  Off by
+ * default; needs BOX_NS_PID. */
+BOX_EXPORT int box_config_set_init(box_config *cfg, int on);
+
+/* Use chroot instead of pivot_root (on != 0).  Without it, pivot_root is
+ * tried first and chroot used only where pivot_root cannot work (a root
+ * on ramfs). */
+BOX_EXPORT int box_config_set_no_pivot(box_config *cfg, int on);
+
+/* ---------------------------------------------------------------------
+ * Boxes: lifecycle
+ * ------------------------------------------------------------------- */
+
+/* Create a box from cfg: spawn its first process in new namespaces and
+ * set up its root, mounts and security, stopping just before the command
+ * runs.  A failing step is reported with its name and the file involved,
+ * and leaves nothing behind.  *out receives the box; release it with
+ * box_destroy().  The config may be freed afterwards.
+ * Returns 0 or a negative errno (-EINVAL, -ENOENT, -EPERM, ...). */
+BOX_EXPORT int box_create(box_ctx *ctx, const box_config *cfg, box **out);
+
+/* Let the created box run its command.  Returns 0 once the command has
+ * been executed, or a negative errno (e.g. -ENOENT, -EACCES from execve;
+ * the box has then exited) or -EALREADY when already started. */
+BOX_EXPORT int box_start(box *b);
+
+/* Wait for the box's first process to end.  *exit_code receives its exit
+ * code (0-255) or -1 when it was killed; *signal receives the killing
+ * signal or 0.  Either pointer may be NULL.  Waiting again returns the
+ * same result.  Returns 0, -EINVAL or a negative errno. */
+BOX_EXPORT int box_wait(box *b, int *exit_code, int *signal);
+
+/* Send a signal to the box's first process (with the built-in init, it
+ * forwards the signal to the command).  Returns 0, -EINVAL, -ESRCH (the
+ * box has exited) or another negative errno. */
+BOX_EXPORT int box_kill(box *b, int signal);
+
+/* Kill the box if it still runs, release everything it holds, and free
+ * the handle.  NULL is accepted.  Returns 0 or a negative errno (the
+ * handle is freed in every case). */
+BOX_EXPORT int box_destroy(box *b);
+
+/* The host pid of the box's first process, or -1 (b NULL or reaped). */
+BOX_EXPORT int box_pid(const box *b);
+
+/* A pidfd for the box's first process, owned by the box (do not close
+ * it), or -1.  It becomes readable when the process exits. */
+BOX_EXPORT int box_pidfd(const box *b);
+
+/* The box's id: 64 hexadecimal characters.  NULL if b is NULL. */
+BOX_EXPORT const char *box_id(const box *b);
+
+/* Create, start, wait for and destroy a box: one call for embedders.
+ * *exit_code and *signal as for box_wait().
+ * Returns 0 or a negative errno from any step. */
+BOX_EXPORT int box_run(box_ctx *ctx, const box_config *cfg, int *exit_code, int *signal);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBBOX_BOX_H */

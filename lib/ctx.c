@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* box_ctx: where state and images live. */
+#include <string.h>
+
+#include "internal.h"
+
+BOX_EXPORT int box_ctx_new(box_ctx **out)
+{
+	box_ctx *ctx;
+
+	box_err_clear();
+	if (!out)
+		return box_err(EINVAL, "box_ctx_new: out is NULL");
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return box_err(ENOMEM, "box_ctx_new: out of memory");
+	ctx->state_dir = strdup("/run/libbox");
+	ctx->store_dir = strdup("/var/lib/libbox");
+	if (!ctx->state_dir || !ctx->store_dir) {
+		box_ctx_free(ctx);
+		return box_err(ENOMEM, "box_ctx_new: out of memory");
+	}
+	*out = ctx;
+	return 0;
+}
+
+BOX_EXPORT void box_ctx_free(box_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	free(ctx->state_dir);
+	free(ctx->store_dir);
+	free(ctx);
+}
+
+static int set_dir(char **slot, const char *what, const char *dir)
+{
+	char *copy;
+
+	box_err_clear();
+	if (!dir || dir[0] != '/')
+		return box_err(EINVAL, "%s directory %s%s%s: must be an absolute path", what,
+			       dir ? "\"" : "", dir ? dir : "(null)", dir ? "\"" : "");
+	copy = strdup(dir);
+	if (!copy)
+		return box_err(ENOMEM, "%s directory: out of memory", what);
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+BOX_EXPORT int box_ctx_set_state_dir(box_ctx *ctx, const char *dir)
+{
+	if (!ctx)
+		return box_err(EINVAL, "box_ctx_set_state_dir: ctx is NULL");
+	return set_dir(&ctx->state_dir, "state", dir);
+}
+
+BOX_EXPORT int box_ctx_set_store_dir(box_ctx *ctx, const char *dir)
+{
+	if (!ctx)
+		return box_err(EINVAL, "box_ctx_set_store_dir: ctx is NULL");
+	return set_dir(&ctx->store_dir, "store", dir);
+}
+
+BOX_EXPORT const char *box_ctx_state_dir(const box_ctx *ctx)
+{
+	return ctx ? ctx->state_dir : NULL;
+}
+
+BOX_EXPORT const char *box_ctx_store_dir(const box_ctx *ctx)
+{
+	return ctx ? ctx->store_dir : NULL;
+}

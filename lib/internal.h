@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Internal declarations shared by the library's files.  Nothing here is
+ * exported. */
+#ifndef LIBBOX_INTERNAL_H
+#define LIBBOX_INTERNAL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "box.h"
+
+/* ---- cleanup helpers (the systemd/crun idea) ---- */
+static inline void box_freep(void *p) { free(*(void **)p); }
+static inline void box_closep(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+		close(*fd);
+		errno = saved;
+	}
+}
+#define _cleanup_free_ __attribute__((cleanup(box_freep)))
+#define _cleanup_close_ __attribute__((cleanup(box_closep)))
+#define TAKE_PTR(p) ({ __typeof__(p) _p = (p); (p) = NULL; _p; })
+#define TAKE_FD(fd) ({ int _fd = (fd); (fd) = -1; _fd; })
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- errors (util/error.c) ---- */
+/* Record a message for box_last_error() and return -err (err > 0). */
+int box_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Same, appending ": strerror(err)". */
+int box_err_errno(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Clear the thread's message (called on entry of public functions that
+ * may fail, so a stale message is never mistaken for a new one). */
+void box_err_clear(void);
+
+/* ---- strings (util/strv.c) ---- */
+char **strv_dup(int n, const char *const *v);
+void strv_free(char **v);
+size_t strv_len(char *const *v);
+/* Split "a,b,c" into a NULL-terminated vector. */
+char **strv_split(const char *s, char sep);
+
+/* ---- context ---- */
+struct box_ctx {
+	char *state_dir;
+	char *store_dir;
+};
+
+/* ---- config ---- */
+/* A file system option: key, or key=value (value NULL for a flag). */
+struct box_op_opt {
+	const char *key, *value;
+};
+
+struct box_mount {
+	char *type;           /* "bind" or a file system type */
+	char *source;
+	char *target;         /* absolute, inside the box */
+	struct box_op_opt *fs_opts; /* passed to the file system; strings owned */
+	size_t nfs_opts;
+	uint64_t attr_set;    /* MOUNT_ATTR_* to set */
+	uint64_t attr_clr;    /* MOUNT_ATTR_* to clear */
+	uint64_t propagation; /* MS_PRIVATE, MS_SLAVE, ... or 0 */
+	bool recursive;       /* bind: rbind (the default) */
+};
+
+struct box_idmap {
+	uint32_t inside, outside, count;
+};
+
+struct box_rlimit {
+	int resource;
+	uint64_t soft, hard;
+};
+
+#define BOX_MAX_IDMAP 340
+
+struct box_config {
+	char **argv;
+	char **env;           /* "K=V" strings */
+	char *cwd;
+	uint32_t uid, gid;
+	uint32_t *groups;
+	int ngroups;
+	char *hostname;
+	unsigned int ns;
+	struct box_idmap uidmap[BOX_MAX_IDMAP], gidmap[BOX_MAX_IDMAP];
+	int nuidmap, ngidmap;
+	char *rootfs;
+	bool readonly_root;
+	struct box_mount *mounts;
+	size_t nmounts;
+	struct box_rlimit *rlimits;
+	size_t nrlimits;
+	uint64_t caps;        /* bit n = capability n kept */
+	int seccomp_mode;
+	char *seccomp_profile;
+	bool no_new_privs;
+	int stdio[3];
+	bool init;
+	bool no_pivot;
+};
+
+/* Parse a capability name ("NET_ADMIN", "cap_net_admin"); -1 if unknown. */
+int box_cap_from_name(const char *name);
+/* The highest capability number the running kernel knows. */
+int box_cap_last(void);
+/* Docker's default capability set, as a mask. */
+uint64_t box_caps_default(void);
+
+/* ---- seccomp (security/seccomp.c) ---- */
+struct box_bpf {
+	void *filter;   /* struct sock_filter[] */
+	unsigned short len;
+};
+/* Compile the filter the config asks for (none for unconfined). */
+int box_seccomp_compile(const struct box_config *cfg, struct box_bpf *out);
+void box_bpf_free(struct box_bpf *bpf);
+
+/* ---- the child's setup, as data (mount.c) ---- */
+enum box_op_kind {
+	OP_MOUNT_FS,   /* fsopen+fsmount a file system on target */
+	OP_BIND,       /* open_tree(source) on target */
+	OP_MKNOD,      /* a device node (bind from the host in a user ns) */
+	OP_SYMLINK,    /* target -> source */
+	OP_MASK,       /* hide target: /dev/null over a file, ro tmpfs over a dir */
+	OP_READONLY,   /* remount target read-only (recursively) */
+	OP_MKDIR,      /* create target */
+};
+
+struct box_op {
+	enum box_op_kind kind;
+	const char *fstype;      /* OP_MOUNT_FS */
+	const char *source;      /* OP_BIND host path; OP_SYMLINK link text */
+	const char *target;      /* inside the root, no leading '/' */
+	const struct box_op_opt *opts;
+	size_t nopts;
+	uint64_t attr_set, attr_clr;
+	uint64_t propagation;
+	bool recursive;
+	bool optional;           /* skip when the target (or source) is absent */
+	bool fallback_bind;      /* OP_MOUNT_FS: bind the host's path on EPERM */
+	mode_t mode;             /* OP_MKNOD, OP_MKDIR */
+	dev_t dev;               /* OP_MKNOD */
+};
+
+struct box_plan {
+	struct box_op *ops;
+	size_t nops, cap;
+};
+
+int box_plan_build(const struct box_config *cfg, struct box_plan *plan);
+void box_plan_free(struct box_plan *plan);
+/* Describe op i for an error message, e.g. "mount proc on /proc". */
+void box_plan_describe(const struct box_plan *plan, size_t i, const char *rootfs, char *buf,
+		       size_t len);
+/* In the child: run every op against rootfd.  On failure returns -errno
+ * and sets *failed to the op's index. */
+int box_plan_run(const struct box_plan *plan, int rootfd, bool in_userns, size_t *failed);
+
+/* ---- fs helpers usable in the child (util/fs.c): no allocation ---- */
+/* Open path (relative or absolute, taken as inside root) with O_PATH,
+ * resolving symlinks as if root were "/". */
+int box_open_in_root(int rootfd, const char *path, int flags);
+/* Create the directories of path inside root (like mkdir -p) and return
+ * an O_PATH fd of the last one. */
+int box_mkdir_in_root(int rootfd, const char *path, mode_t mode);
+/* Ensure a regular file exists at path inside root (creating parents);
+ * return an O_PATH fd of it. */
+int box_mkfile_in_root(int rootfd, const char *path, mode_t mode);
+
+/* ---- rtnetlink (net/link.c) ---- */
+/* Bring the loopback interface of the caller's net namespace up.  Uses no
+ * heap, so it can run in the child. */
+int box_link_lo_up(void);
+
+/* ---- spawn (spawn.c) and the child protocol ---- */
+enum box_step {
+	STEP_NONE = 0,
+	STEP_USERNS_WAIT,
+	STEP_STDIO,
+	STEP_SETSID,
+	STEP_LO_UP,
+	STEP_PROPAGATION,
+	STEP_ROOT_BIND,
+	STEP_ROOT_OPEN,
+	STEP_PLAN,          /* detail: the op index */
+	STEP_PIVOT_ROOT,
+	STEP_CHROOT,
+	STEP_READONLY_ROOT,
+	STEP_HOSTNAME,
+	STEP_RLIMIT,        /* detail: the rlimit index */
+	STEP_SECCOMP,
+	STEP_BOUNDING,
+	STEP_KEEPCAPS,
+	STEP_SETGROUPS,
+	STEP_SETGID,
+	STEP_SETUID,
+	STEP_CAPS,
+	STEP_AMBIENT,
+	STEP_NO_NEW_PRIVS,
+	STEP_CHDIR,
+	STEP_CWD_CHECK,
+	STEP_LOOKUP,
+	STEP_WAIT_START,
+	STEP_INIT_FORK,
+	STEP_CLOSE_FDS,
+	STEP_EXEC,
+	STEP_READY,         /* not an error: setup is done */
+	STEP_STARTED,       /* not an error: the command runs */
+	STEP_EXITED,        /* not an error: the init's report of the status */
+};
+
+/* One message from the child to the parent (SOCK_SEQPACKET). */
+struct box_msg {
+	int32_t step;
+	int32_t err;      /* errno, 0 for the non-error steps */
+	int64_t detail;   /* an index, or a wait status for STEP_EXITED */
+};
+
+/* What the child needs, all prepared by the parent before clone3. */
+struct box_child_args {
+	const struct box_config *cfg;
+	const struct box_plan *plan;
+	struct box_bpf bpf;
+	void *caps;           /* cap_t with the final sets */
+	char **envp;          /* the final environment */
+	int sync_fd;          /* child's end of the socket pair */
+	int stdio[3];         /* already opened in the parent */
+	int last_cap;
+};
+
+struct box {
+	box_ctx *ctx;
+	char id[65];
+	pid_t pid;
+	int pidfd;
+	int sync_fd;          /* parent's end */
+	bool started, waited, init;
+	int exit_code, signal;
+	char *rootfs;
+};
+
+/* Spawn the child and run its setup; on success fills b->pid, b->pidfd,
+ * b->sync_fd with the child stopped before exec. */
+int box_spawn(struct box *b, const struct box_config *cfg);
+/* Name of a step, for messages. */
+const char *box_step_name(int step);
+
+/* ---- the built-in init (init.c), runs in the child after start ---- */
+_Noreturn void box_init_main(const struct box_child_args *a, const char *path);
+
+/* Send one message (child side; no allocation). */
+void box_msg_send(int fd, int step, int err, int64_t detail);
+/* Receive one message: 1, 0 at end of stream, or -errno. */
+int box_msg_recv(int fd, struct box_msg *m, int flags);
+
+#endif

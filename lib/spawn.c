@@ -1,0 +1,551 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* clone3 and the child's setup.
+ *
+ * The parent prepares everything that needs memory (the mount plan, the
+ * seccomp BPF, the capability sets, the environment) and then clones the
+ * child with CLONE_PIDFD into the new namespaces.  The child runs its
+ * steps in a fixed order, reports the first failure as (step, errno,
+ * detail) over a SOCK_SEQPACKET pair, or STEP_READY when it is done, and
+ * then waits for one byte from box_start() before it executes the
+ * command.  Between clone3 and exec the child uses no heap and no lock:
+ * it may be a copy of one thread of a multi-threaded program. */
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <grp.h>
+#include <sys/capability.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "internal.h"
+
+static const char *const step_names[] = {
+	[STEP_NONE] = "setup",
+	[STEP_USERNS_WAIT] = "wait for the user namespace maps",
+	[STEP_STDIO] = "set up stdio",
+	[STEP_SETSID] = "setsid",
+	[STEP_LO_UP] = "bring up lo",
+	[STEP_PROPAGATION] = "make / private",
+	[STEP_ROOT_BIND] = "bind the root filesystem",
+	[STEP_ROOT_OPEN] = "open the root filesystem",
+	[STEP_PLAN] = "mount",
+	[STEP_PIVOT_ROOT] = "pivot_root",
+	[STEP_CHROOT] = "chroot",
+	[STEP_READONLY_ROOT] = "remount / read-only",
+	[STEP_HOSTNAME] = "sethostname",
+	[STEP_RLIMIT] = "setrlimit",
+	[STEP_SECCOMP] = "load the seccomp filter",
+	[STEP_BOUNDING] = "drop from the bounding set",
+	[STEP_KEEPCAPS] = "prctl(PR_SET_KEEPCAPS)",
+	[STEP_SETGROUPS] = "setgroups",
+	[STEP_SETGID] = "setgid",
+	[STEP_SETUID] = "setuid",
+	[STEP_CAPS] = "set capabilities",
+	[STEP_AMBIENT] = "clear ambient capabilities",
+	[STEP_NO_NEW_PRIVS] = "prctl(PR_SET_NO_NEW_PRIVS)",
+	[STEP_CHDIR] = "chdir",
+	[STEP_CWD_CHECK] = "check the working directory",
+	[STEP_LOOKUP] = "look up the command",
+	[STEP_WAIT_START] = "wait for start",
+	[STEP_INIT_FORK] = "fork the command from init",
+	[STEP_CLOSE_FDS] = "close inherited fds",
+	[STEP_EXEC] = "execute",
+	[STEP_READY] = "ready",
+	[STEP_STARTED] = "started",
+	[STEP_EXITED] = "exited",
+};
+
+const char *box_step_name(int step)
+{
+	if (step < 0 || (size_t)step >= ARRAY_SIZE(step_names) || !step_names[step])
+		return "setup";
+	return step_names[step];
+}
+
+void box_msg_send(int fd, int step, int err, int64_t detail)
+{
+	struct box_msg m = { .step = step, .err = err, .detail = detail };
+
+	while (send(fd, &m, sizeof(m), MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+}
+
+/* ---- the child ---- */
+
+_Noreturn static void fail(const struct box_child_args *a, int step, int err, int64_t detail)
+{
+	box_msg_send(a->sync_fd, step, err, detail);
+	_exit(127);
+}
+
+#define CHECK(a, step, expr)                          \
+	do {                                          \
+		if ((expr) < 0)                       \
+			fail(a, step, errno, 0);      \
+	} while (0)
+
+static const char *env_get(char *const *envp, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; *envp; envp++)
+		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
+}
+
+/* execvp's search, done before the box is ready so that a missing
+ * command fails box_create() rather than box_start(). */
+static int lookup(const char *cmd, char *const *envp, char *out, size_t len)
+{
+	const char *path = env_get(envp, "PATH");
+	int saw_eacces = 0;
+
+	if (strchr(cmd, '/')) {
+		if (strlen(cmd) >= len)
+			return -ENAMETOOLONG;
+		memcpy(out, cmd, strlen(cmd) + 1);
+		return access(out, X_OK) < 0 ? -errno : 0;
+	}
+	if (!path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (const char *p = path;; p++) {
+		const char *e = strchr(p, ':');
+		size_t dl = e ? (size_t)(e - p) : strlen(p);
+		struct stat st;
+
+		if (dl + strlen(cmd) + 2 < len) {
+			memcpy(out, dl ? p : ".", dl ? dl : 1);
+			dl = dl ? dl : 1;
+			out[dl] = '/';
+			memcpy(out + dl + 1, cmd, strlen(cmd) + 1);
+			if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+				if (access(out, X_OK) == 0)
+					return 0;
+				saw_eacces = 1;
+			}
+		}
+		if (!e)
+			break;
+		p = e;
+	}
+	return saw_eacces ? -EACCES : -ENOENT;
+}
+
+static int load_seccomp(const struct box_bpf *bpf)
+{
+	struct sock_fprog prog = { .len = bpf->len, .filter = bpf->filter };
+
+	if (!bpf->len)
+		return 0;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+}
+
+static void reset_signals(void)
+{
+	sigset_t none;
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+	for (int s = 1; s < _NSIG; s++)
+		sigaction(s, &dfl, NULL); /* fails harmlessly for SIGKILL, SIGSTOP, 32, 33 */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+_Noreturn static void child_main(const struct box_child_args *a)
+{
+	const struct box_config *cfg = a->cfg;
+	bool userns = cfg->ns & BOX_NS_USER;
+	char path[PATH_MAX];
+	char cwd[PATH_MAX];
+	size_t failed;
+	int r, rootfd;
+	char go;
+
+	reset_signals();
+	if (userns) {
+		/* the parent writes uid_map and gid_map, then one byte */
+		if (read(a->sync_fd, &go, 1) != 1)
+			_exit(127);
+	}
+	for (int i = 0; i < 3; i++)
+		CHECK(a, STEP_STDIO, dup2(a->stdio[i], i));
+	CHECK(a, STEP_SETSID, setsid());
+	if (cfg->ns & BOX_NS_NET) {
+		r = box_link_lo_up();
+		if (r < 0)
+			fail(a, STEP_LO_UP, -r, 0);
+	}
+
+	if (cfg->rootfs) {
+		CHECK(a, STEP_PROPAGATION, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+		CHECK(a, STEP_ROOT_BIND, mount(cfg->rootfs, cfg->rootfs, NULL, MS_BIND | MS_REC, NULL));
+		rootfd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		CHECK(a, STEP_ROOT_OPEN, rootfd);
+		r = box_plan_run(a->plan, rootfd, userns, &failed);
+		if (r < 0)
+			fail(a, STEP_PLAN, -r, (int64_t)failed);
+		CHECK(a, STEP_PIVOT_ROOT, fchdir(rootfd));
+		/* pivot_root(".", ".") stacks the old root under the new
+		 * one; detaching "." then drops it (no put_old directory). */
+		r = cfg->no_pivot ? -1 : (int)syscall(SYS_pivot_root, ".", ".");
+		if (r == 0) {
+			CHECK(a, STEP_PIVOT_ROOT, umount2(".", MNT_DETACH));
+		} else if (cfg->no_pivot || errno == EINVAL) {
+			/* e.g. the root is on the initramfs: move and chroot */
+			CHECK(a, STEP_CHROOT, mount(".", "/", NULL, MS_MOVE, NULL));
+			CHECK(a, STEP_CHROOT, chroot("."));
+		} else {
+			fail(a, STEP_PIVOT_ROOT, errno, 0);
+		}
+		CHECK(a, STEP_PIVOT_ROOT, chdir("/"));
+		close(rootfd);
+		if (cfg->readonly_root) {
+			struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+
+			CHECK(a, STEP_READONLY_ROOT, mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)));
+		}
+	}
+
+	if (cfg->hostname)
+		CHECK(a, STEP_HOSTNAME, sethostname(cfg->hostname, strlen(cfg->hostname)));
+	for (size_t i = 0; i < cfg->nrlimits; i++) {
+		const struct box_rlimit *l = &cfg->rlimits[i];
+		struct rlimit rl = {
+			.rlim_cur = l->soft == UINT64_MAX ? RLIM_INFINITY : l->soft,
+			.rlim_max = l->hard == UINT64_MAX ? RLIM_INFINITY : l->hard,
+		};
+
+		if (setrlimit((__rlimit_resource_t)l->resource, &rl) < 0)
+			fail(a, STEP_RLIMIT, errno, (int64_t)i);
+	}
+
+	/* Without no_new_privs the kernel wants CAP_SYS_ADMIN to load a
+	 * filter, so it goes in while we still have it. */
+	if (!cfg->no_new_privs)
+		CHECK(a, STEP_SECCOMP, load_seccomp(&a->bpf));
+
+	for (int c = 0; c <= a->last_cap; c++)
+		if (!(cfg->caps & (1ull << c)))
+			CHECK(a, STEP_BOUNDING, prctl(PR_CAPBSET_DROP, c, 0, 0, 0));
+	CHECK(a, STEP_KEEPCAPS, prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0));
+	CHECK(a, STEP_SETGROUPS, setgroups((size_t)cfg->ngroups, (const gid_t *)cfg->groups));
+	CHECK(a, STEP_SETGID, setresgid(cfg->gid, cfg->gid, cfg->gid));
+	CHECK(a, STEP_SETUID, setresuid(cfg->uid, cfg->uid, cfg->uid));
+	CHECK(a, STEP_CAPS, cap_set_proc((cap_t)a->caps));
+	CHECK(a, STEP_AMBIENT, prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0));
+	CHECK(a, STEP_KEEPCAPS, prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0));
+	if (cfg->no_new_privs)
+		CHECK(a, STEP_NO_NEW_PRIVS, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
+
+	CHECK(a, STEP_CHDIR, chdir(cfg->cwd));
+	/* A cwd reached through an inherited fd would lie outside the root
+	 * (CVE-2024-21626): getcwd() then fails or does not start with /. */
+	if (!getcwd(cwd, sizeof(cwd)) || cwd[0] != '/')
+		fail(a, STEP_CWD_CHECK, ENOENT, 0);
+	r = lookup(cfg->argv[0], a->envp, path, sizeof(path));
+	if (r < 0)
+		fail(a, STEP_LOOKUP, -r, 0);
+	if (cfg->no_new_privs)
+		CHECK(a, STEP_SECCOMP, load_seccomp(&a->bpf));
+
+	box_msg_send(a->sync_fd, STEP_READY, 0, 0);
+	if (read(a->sync_fd, &go, 1) != 1)
+		_exit(127); /* destroyed before start */
+
+	if (cfg->init)
+		box_init_main(a, path);
+	/* Everything but stdio closes on exec; the sync socket too, which is
+	 * how the parent learns that execve succeeded. */
+	if (syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC) < 0)
+		fail(a, STEP_CLOSE_FDS, errno, 0);
+	execve(path, cfg->argv, a->envp);
+	fail(a, STEP_EXEC, errno, 0);
+}
+
+/* ---- the parent ---- */
+
+static int write_map(pid_t pid, const char *file, const struct box_idmap *map, int n,
+		     uint32_t self)
+{
+	char path[64], buf[BOX_MAX_IDMAP * 36 + 16];
+	size_t len = 0;
+	int fd, r = 0;
+
+	if (n == 0)
+		len = (size_t)snprintf(buf, sizeof(buf), "0 %u 1\n", self);
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%u %u %u\n", map[i].inside,
+					map[i].outside, map[i].count);
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return box_err_errno(errno, "open %s", path);
+	if (write(fd, buf, len) != (ssize_t)len)
+		r = box_err_errno(errno, "write %s", path);
+	close(fd);
+	return r;
+}
+
+static char **make_env(const struct box_config *cfg)
+{
+	size_t n = strv_len(cfg->env);
+	char **env = calloc(n + 4, sizeof(char *));
+	size_t k = 0;
+
+	if (!env)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!(env[k++] = strdup(cfg->env[i])))
+			goto oom;
+	if (!env_get(env, "PATH") &&
+	    !(env[k++] = strdup("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")))
+		goto oom;
+	if (!env_get(env, "HOSTNAME") && cfg->hostname &&
+	    asprintf(&env[k++], "HOSTNAME=%s", cfg->hostname) < 0) {
+		env[k - 1] = NULL;
+		goto oom;
+	}
+	if (!env_get(env, "HOME") && !(env[k++] = strdup(cfg->uid == 0 ? "HOME=/root" : "HOME=/")))
+		goto oom;
+	return env;
+oom:
+	strv_free(env);
+	return NULL;
+}
+
+static cap_t make_caps(uint64_t keep, int last)
+{
+	cap_t caps = cap_init();
+
+	if (!caps)
+		return NULL;
+	for (cap_value_t c = 0; c <= last; c++) {
+		if (!(keep & (1ull << c)))
+			continue;
+		if (cap_set_flag(caps, CAP_EFFECTIVE, 1, &c, CAP_SET) < 0 ||
+		    cap_set_flag(caps, CAP_PERMITTED, 1, &c, CAP_SET) < 0) {
+			cap_free(caps);
+			return NULL;
+		}
+	}
+	return caps;
+}
+
+static int validate(const struct box_config *cfg)
+{
+	if (!cfg->argv)
+		return box_err(EINVAL, "box_create: no command (box_config_set_argv was not called)");
+	if (cfg->rootfs && !(cfg->ns & BOX_NS_MOUNT))
+		return box_err(EINVAL, "box_create: a root filesystem needs a mount namespace");
+	if (!cfg->rootfs && (cfg->ns & BOX_NS_MOUNT))
+		return box_err(EINVAL, "box_create: no root filesystem (box_config_set_rootfs)");
+	if (!cfg->rootfs && (cfg->nmounts || cfg->readonly_root))
+		return box_err(EINVAL, "box_create: mounts need a root filesystem");
+	if (cfg->init && !(cfg->ns & BOX_NS_PID))
+		return box_err(EINVAL, "box_create: the built-in init needs a pid namespace");
+	if (cfg->hostname && !(cfg->ns & BOX_NS_UTS))
+		return box_err(EINVAL, "box_create: a host name needs a uts namespace");
+	if ((cfg->nuidmap || cfg->ngidmap) && !(cfg->ns & BOX_NS_USER))
+		return box_err(EINVAL, "box_create: id maps need a user namespace");
+	return 0;
+}
+
+static unsigned long clone_flags(unsigned ns)
+{
+	unsigned long f = 0;
+
+	f |= ns & BOX_NS_MOUNT ? CLONE_NEWNS : 0;
+	f |= ns & BOX_NS_UTS ? CLONE_NEWUTS : 0;
+	f |= ns & BOX_NS_IPC ? CLONE_NEWIPC : 0;
+	f |= ns & BOX_NS_PID ? CLONE_NEWPID : 0;
+	f |= ns & BOX_NS_NET ? CLONE_NEWNET : 0;
+	f |= ns & BOX_NS_USER ? CLONE_NEWUSER : 0;
+	f |= ns & BOX_NS_CGROUP ? CLONE_NEWCGROUP : 0;
+	f |= ns & BOX_NS_TIME ? CLONE_NEWTIME : 0;
+	return f;
+}
+
+/* Turn a child's failure report into the caller's message. */
+static int report(const struct box_config *cfg, const struct box_plan *plan,
+		  const struct box_msg *m)
+{
+	char what[512];
+	int err = m->err > 0 ? m->err : EIO;
+
+	switch (m->step) {
+	case STEP_PLAN:
+		box_plan_describe(plan, (size_t)m->detail, cfg->rootfs, what, sizeof(what));
+		return box_err_errno(err, "%s", what);
+	case STEP_RLIMIT:
+		return box_err_errno(err, "setrlimit %d (soft %llu, hard %llu)",
+				     cfg->rlimits[m->detail].resource,
+				     (unsigned long long)cfg->rlimits[m->detail].soft,
+				     (unsigned long long)cfg->rlimits[m->detail].hard);
+	case STEP_LOOKUP:
+		if (err == ENOENT && !strchr(cfg->argv[0], '/'))
+			return box_err(ENOENT, "%s: executable file not found in $PATH",
+				       cfg->argv[0]);
+		return box_err_errno(err, "%s", cfg->argv[0]);
+	case STEP_EXEC:
+		return box_err_errno(err, "execve %s", cfg->argv[0]);
+	case STEP_CHDIR:
+	case STEP_CWD_CHECK:
+		return box_err_errno(err, "%s %s", box_step_name(m->step), cfg->cwd);
+	case STEP_HOSTNAME:
+		return box_err_errno(err, "sethostname %s", cfg->hostname);
+	case STEP_ROOT_BIND:
+	case STEP_ROOT_OPEN:
+	case STEP_PIVOT_ROOT:
+	case STEP_CHROOT:
+		return box_err_errno(err, "%s %s", box_step_name(m->step), cfg->rootfs);
+	default:
+		return box_err_errno(err, "%s", box_step_name(m->step));
+	}
+}
+
+/* Read one message; 0 at EOF, 1 with a message, -errno. */
+int box_msg_recv(int fd, struct box_msg *m, int flags)
+{
+	ssize_t n;
+
+	do
+		n = recv(fd, m, sizeof(*m), flags);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return 0;
+	if (n != sizeof(*m))
+		return -EPROTO;
+	return 1;
+}
+
+int box_spawn(struct box *b, const struct box_config *cfg)
+{
+	struct box_plan plan = { 0 };
+	struct box_child_args a = { .cfg = cfg, .sync_fd = -1, .stdio = { -1, -1, -1 } };
+	struct clone_args ca = { 0 };
+	_cleanup_free_ char *rootfs = NULL;
+	struct box_config local;
+	int sv[2] = { -1, -1 }, pidfd = -1;
+	struct box_msg m;
+	struct stat st;
+	pid_t pid;
+	int r;
+
+	r = validate(cfg);
+	if (r < 0)
+		return r;
+	/* The child works on a copy whose rootfs is the canonical path. */
+	local = *cfg;
+	if (cfg->rootfs) {
+		rootfs = realpath(cfg->rootfs, NULL);
+		if (!rootfs)
+			return box_err_errno(errno, "root filesystem %s", cfg->rootfs);
+		if (stat(rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
+			return box_err(ENOTDIR, "root filesystem %s: not a directory", cfg->rootfs);
+		local.rootfs = rootfs;
+		r = box_plan_build(&local, &plan);
+		if (r < 0)
+			return r;
+	}
+	a.cfg = &local;
+	a.plan = &plan;
+	a.last_cap = box_cap_last();
+	r = box_seccomp_compile(&local, &a.bpf);
+	if (r < 0)
+		goto out;
+	a.caps = make_caps(local.caps, a.last_cap);
+	a.envp = make_env(&local);
+	if (!a.caps || !a.envp) {
+		r = box_err(ENOMEM, "box_create: out of memory");
+		goto out;
+	}
+	for (int i = 0; i < 3; i++) {
+		int fd = local.stdio[i];
+
+		a.stdio[i] = fd < 0 ? open("/dev/null", O_RDWR | O_CLOEXEC)
+				    : fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (a.stdio[i] < 0) {
+			r = box_err_errno(errno, "stdio fd %d", fd);
+			goto out;
+		}
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = box_err_errno(errno, "socketpair");
+		goto out;
+	}
+	a.sync_fd = sv[1];
+
+	ca.flags = clone_flags(local.ns) | CLONE_PIDFD;
+	ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
+	/* exit_signal 0: no SIGCHLD, and a waitpid(-1) of the embedding
+	 * program cannot reap the box by accident (we wait with __WALL). */
+	ca.exit_signal = 0;
+	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid < 0) {
+		r = box_err_errno(errno, "clone3 (namespaces 0x%x)", local.ns);
+		goto out;
+	}
+	if (pid == 0)
+		child_main(&a);
+
+	close(TAKE_FD(sv[1]));
+	a.sync_fd = -1;
+	b->pid = pid;
+	b->pidfd = pidfd;
+	b->sync_fd = TAKE_FD(sv[0]);
+	if (local.ns & BOX_NS_USER) {
+		r = write_map(pid, "uid_map", local.uidmap, local.nuidmap, geteuid());
+		if (r == 0)
+			r = write_map(pid, "gid_map", local.gidmap, local.ngidmap, getegid());
+		if (r == 0 && write(b->sync_fd, "m", 1) != 1)
+			r = box_err_errno(errno, "signal the child");
+		if (r < 0)
+			goto out;
+	}
+	r = box_msg_recv(b->sync_fd, &m, 0);
+	if (r == 1 && m.step == STEP_READY)
+		r = 0;
+	else if (r == 1)
+		r = report(&local, &plan, &m);
+	else if (r == 0)
+		r = box_err(EIO, "box_create: the box's first process died during setup");
+	else
+		r = box_err_errno(-r, "box_create: reading the setup report");
+out:
+	if (r < 0 && b->pidfd >= 0) {
+		siginfo_t si;
+
+		syscall(SYS_pidfd_send_signal, b->pidfd, SIGKILL, NULL, 0);
+		waitid((idtype_t)P_PIDFD, (id_t)b->pidfd, &si, WEXITED | __WALL);
+		close(TAKE_FD(b->pidfd));
+		close(TAKE_FD(b->sync_fd));
+		b->pid = -1;
+	}
+	for (int i = 0; i < 2; i++)
+		if (sv[i] >= 0)
+			close(sv[i]);
+	for (int i = 0; i < 3; i++)
+		if (a.stdio[i] >= 0)
+			close(a.stdio[i]);
+	if (a.caps)
+		cap_free(a.caps);
+	strv_free(a.envp);
+	box_bpf_free(&a.bpf);
+	box_plan_free(&plan);
+	return r;
+}

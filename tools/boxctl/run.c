@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* boxctl run: a box in the foreground, with docker run's flags. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "box.h"
+#include "boxctl.h"
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: boxctl run [OPTIONS] --rootfs DIR COMMAND [ARG...]\n"
+		"\n"
+		"Run a command in a new box and wait for it.  boxctl exits with the\n"
+		"command's status (128+N when it was killed by signal N), 125 when the\n"
+		"box could not be made, 126 when the command cannot be run, 127 when it\n"
+		"is not found.\n"
+		"\n"
+		"Options:\n"
+		"      --rootfs DIR            root filesystem (a directory)\n"
+		"      --rm                    remove the box when it exits (the default\n"
+		"                              for foreground boxes, which keep no state)\n"
+		"  -e, --env KEY=VALUE         set an environment variable (KEY alone:\n"
+		"                              take its value from boxctl's environment)\n"
+		"  -w, --workdir DIR           working directory inside the box\n"
+		"  -u, --user UID[:GID]        numeric user and group\n"
+		"      --group-add GID         add a supplementary group\n"
+		"      --hostname NAME         host name of the box\n"
+		"      --read-only             mount the root filesystem read-only\n"
+		"  -v, --volume SRC:DST[:ro]   bind mount a host path (rw by default)\n"
+		"      --tmpfs DST[:OPTIONS]   mount a tmpfs (default rw,nosuid,nodev,noexec)\n"
+		"      --network MODE          none (own namespace, lo only; the default)\n"
+		"                              or host\n"
+		"      --cap-add CAP           add a capability (or ALL)\n"
+		"      --cap-drop CAP          drop a capability (or ALL)\n"
+		"      --security-opt OPT      seccomp=unconfined, seccomp=FILE,\n"
+		"                              no-new-privileges[=true|false]\n"
+		"      --ulimit NAME=SOFT[:HARD]  set a resource limit\n"
+		"      --init                  run a tiny init as pid 1 (the default)\n"
+		"      --no-init               run the command itself as pid 1\n"
+		"      --help                  show this help\n");
+}
+
+enum {
+	OPT_ROOTFS = 256, OPT_RM, OPT_HOSTNAME, OPT_READ_ONLY, OPT_TMPFS, OPT_NETWORK,
+	OPT_CAP_ADD, OPT_CAP_DROP, OPT_SECURITY_OPT, OPT_INIT, OPT_NO_INIT, OPT_HELP,
+	OPT_GROUP_ADD, OPT_ULIMIT,
+};
+
+static const struct option run_options[] = {
+	{ "rootfs", required_argument, NULL, OPT_ROOTFS },
+	{ "rm", no_argument, NULL, OPT_RM },
+	{ "env", required_argument, NULL, 'e' },
+	{ "workdir", required_argument, NULL, 'w' },
+	{ "user", required_argument, NULL, 'u' },
+	{ "group-add", required_argument, NULL, OPT_GROUP_ADD },
+	{ "hostname", required_argument, NULL, OPT_HOSTNAME },
+	{ "read-only", no_argument, NULL, OPT_READ_ONLY },
+	{ "volume", required_argument, NULL, 'v' },
+	{ "tmpfs", required_argument, NULL, OPT_TMPFS },
+	{ "network", required_argument, NULL, OPT_NETWORK },
+	{ "net", required_argument, NULL, OPT_NETWORK },
+	{ "cap-add", required_argument, NULL, OPT_CAP_ADD },
+	{ "cap-drop", required_argument, NULL, OPT_CAP_DROP },
+	{ "security-opt", required_argument, NULL, OPT_SECURITY_OPT },
+	{ "ulimit", required_argument, NULL, OPT_ULIMIT },
+	{ "init", no_argument, NULL, OPT_INIT },
+	{ "no-init", no_argument, NULL, OPT_NO_INIT },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_u32(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v >= UINT32_MAX)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_limit(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (strcmp(s, "unlimited") == 0 || strcmp(s, "-1") == 0) {
+		*out = UINT64_MAX;
+		return 0;
+	}
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno || !*s || *end || *s == '-' ? -EINVAL : 0;
+}
+
+/* The value of a library failure: print its message, return 125. */
+static int lib_fail(int r)
+{
+	(void)r;
+	boxctl_error("%s", box_last_error());
+	return 125;
+}
+
+static int add_volume(box_config *cfg, char *spec)
+{
+	char *src = spec, *dst = strchr(spec, ':'), *mode = NULL;
+
+	if (!dst)
+		return boxctl_usage_error("run", "invalid volume \"%s\": want SRC:DST[:ro|rw]", spec);
+	*dst++ = '\0';
+	mode = strchr(dst, ':');
+	if (mode)
+		*mode++ = '\0';
+	if (src[0] != '/')
+		return boxctl_usage_error("run", "volume source \"%s\" is not an absolute path "
+						 "(named volumes do not exist yet)", src);
+	if (mode && strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0)
+		return boxctl_usage_error("run", "invalid volume mode \"%s\": want ro or rw", mode);
+	if (box_config_add_mount(cfg, "bind", src, dst, mode ? mode : "rw") < 0)
+		return lib_fail(-1);
+	return 0;
+}
+
+static int add_tmpfs(box_config *cfg, char *spec)
+{
+	char opts[1024], *colon = strchr(spec, ':');
+
+	if (colon)
+		*colon++ = '\0';
+	snprintf(opts, sizeof(opts), "nosuid,nodev,noexec%s%s", colon ? "," : "", colon ? colon : "");
+	if (box_config_add_mount(cfg, "tmpfs", "tmpfs", spec, opts) < 0)
+		return lib_fail(-1);
+	return 0;
+}
+
+static int add_env(box_config *cfg, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	char name[256];
+	int r;
+
+	if (!eq) {
+		const char *v = getenv(kv);
+
+		if (!v)
+			return 0; /* docker skips unset variables named alone */
+		r = box_config_set_env(cfg, kv, v);
+	} else {
+		if ((size_t)(eq - kv) >= sizeof(name) || eq == kv)
+			return boxctl_usage_error("run", "invalid environment variable \"%s\"", kv);
+		memcpy(name, kv, (size_t)(eq - kv));
+		name[eq - kv] = '\0';
+		r = box_config_set_env(cfg, name, eq + 1);
+	}
+	return r < 0 ? lib_fail(r) : 0;
+}
+
+static int security_opt(box_config *cfg, const char *opt)
+{
+	int r;
+
+	if (strcmp(opt, "seccomp=unconfined") == 0 || strcmp(opt, "seccomp:unconfined") == 0)
+		r = box_config_set_seccomp(cfg, BOX_SECCOMP_UNCONFINED, NULL);
+	else if (strncmp(opt, "seccomp=", 8) == 0 || strncmp(opt, "seccomp:", 8) == 0)
+		r = box_config_set_seccomp(cfg, BOX_SECCOMP_PROFILE, opt + 8);
+	else if (strcmp(opt, "no-new-privileges") == 0 || strcmp(opt, "no-new-privileges=true") == 0 ||
+		 strcmp(opt, "no-new-privileges:true") == 0)
+		r = box_config_set_no_new_privs(cfg, 1);
+	else if (strcmp(opt, "no-new-privileges=false") == 0 ||
+		 strcmp(opt, "no-new-privileges:false") == 0)
+		r = box_config_set_no_new_privs(cfg, 0);
+	else
+		return boxctl_usage_error("run", "unknown security option \"%s\"", opt);
+	return r < 0 ? lib_fail(r) : 0;
+}
+
+static int ulimit_opt(box_config *cfg, char *spec)
+{
+	char *eq = strchr(spec, '='), *colon;
+	uint64_t soft, hard;
+
+	if (!eq)
+		return boxctl_usage_error("run", "invalid ulimit \"%s\": want NAME=SOFT[:HARD]", spec);
+	*eq++ = '\0';
+	colon = strchr(eq, ':');
+	if (colon)
+		*colon++ = '\0';
+	if (parse_limit(eq, &soft) < 0 || parse_limit(colon ? colon : eq, &hard) < 0)
+		return boxctl_usage_error("run", "invalid ulimit value for %s", spec);
+	if (box_config_set_rlimit(cfg, spec, soft, hard) < 0)
+		return lib_fail(-1);
+	return 0;
+}
+
+/* Forward the signals a terminal or a supervisor sends to boxctl to the
+ * box, as docker run's sig-proxy does, and wait for it. */
+static int wait_forwarding(box *b, int *code, int *sig)
+{
+	static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+	sigset_t set;
+	struct pollfd p[2];
+	int sfd;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaddset(&set, forwarded[i]);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	p[0] = (struct pollfd){ .fd = box_pidfd(b), .events = POLLIN };
+	p[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	for (;;) {
+		struct signalfd_siginfo si;
+
+		if (poll(p, sfd >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[0].revents)
+			break;
+		if (p[1].revents && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			box_kill(b, (int)si.ssi_signo);
+	}
+	if (sfd >= 0)
+		close(sfd);
+	return box_wait(b, code, sig);
+}
+
+static int exit_status_for(int r, const char *cmd)
+{
+	const char *msg = box_last_error();
+
+	boxctl_error("%s", msg);
+	/* docker's convention: 126 cannot invoke, 127 not found, 125 the rest */
+	if (strstr(msg, cmd) && (r == -ENOENT))
+		return 127;
+	if (strstr(msg, cmd) && (r == -EACCES || r == -ENOEXEC))
+		return 126;
+	return 125;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	box_config *cfg = NULL;
+	box_ctx *ctx = NULL;
+	box *b = NULL;
+	unsigned ns = BOX_NS_DEFAULT;
+	uint32_t groups[64];
+	int ngroups = 0, use_init = 1, status = 125, r, c, code = 0, sig = 0;
+	const char *rootfs = NULL;
+	sigset_t block, old;
+
+	if (box_config_new(&cfg) < 0 || box_ctx_new(&ctx) < 0) {
+		boxctl_error("%s", box_last_error());
+		goto out;
+	}
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+e:w:u:v:", run_options, NULL)) != -1) {
+		uint32_t uid, gid;
+		char *colon;
+
+		r = 0;
+		switch (c) {
+		case OPT_HELP:
+			run_usage(stdout);
+			status = 0;
+			goto out;
+		case OPT_ROOTFS:
+			rootfs = optarg;
+			r = box_config_set_rootfs(cfg, optarg) < 0 ? lib_fail(-1) : 0;
+			break;
+		case OPT_RM:
+			break;
+		case 'e':
+			r = add_env(cfg, optarg);
+			break;
+		case 'w':
+			r = box_config_set_cwd(cfg, optarg) < 0 ? lib_fail(-1) : 0;
+			break;
+		case 'u':
+			colon = strchr(optarg, ':');
+			if (colon)
+				*colon++ = '\0';
+			if (parse_u32(optarg, &uid) < 0 || (colon && parse_u32(colon, &gid) < 0)) {
+				r = boxctl_usage_error("run", "invalid user \"%s\": want UID[:GID] "
+							      "(numeric; names do not exist yet)", optarg);
+				break;
+			}
+			r = box_config_set_user(cfg, uid, colon ? gid : uid) < 0 ? lib_fail(-1) : 0;
+			break;
+		case OPT_GROUP_ADD:
+			if (ngroups >= 64 || parse_u32(optarg, &groups[ngroups]) < 0)
+				r = boxctl_usage_error("run", "invalid group \"%s\"", optarg);
+			else
+				ngroups++;
+			break;
+		case OPT_HOSTNAME:
+			r = box_config_set_hostname(cfg, optarg) < 0 ? lib_fail(-1) : 0;
+			break;
+		case OPT_READ_ONLY:
+			r = box_config_set_readonly_root(cfg, 1) < 0 ? lib_fail(-1) : 0;
+			break;
+		case 'v':
+			r = add_volume(cfg, optarg);
+			break;
+		case OPT_TMPFS:
+			r = add_tmpfs(cfg, optarg);
+			break;
+		case OPT_NETWORK:
+			if (strcmp(optarg, "none") == 0)
+				ns |= BOX_NS_NET;
+			else if (strcmp(optarg, "host") == 0)
+				ns &= ~BOX_NS_NET;
+			else
+				r = boxctl_usage_error("run", "network mode \"%s\" does not exist "
+							      "(none or host; bridge is not written yet)",
+						       optarg);
+			break;
+		case OPT_CAP_ADD:
+			r = box_config_add_cap(cfg, optarg) < 0 ? lib_fail(-1) : 0;
+			break;
+		case OPT_CAP_DROP:
+			r = box_config_drop_cap(cfg, optarg) < 0 ? lib_fail(-1) : 0;
+			break;
+		case OPT_SECURITY_OPT:
+			r = security_opt(cfg, optarg);
+			break;
+		case OPT_ULIMIT:
+			r = ulimit_opt(cfg, optarg);
+			break;
+		case OPT_INIT:
+			use_init = 1;
+			break;
+		case OPT_NO_INIT:
+			use_init = 0;
+			break;
+		case ':':
+			r = boxctl_usage_error("run", "flag needs an argument: %s", argv[optind - 1]);
+			break;
+		default:
+			r = optopt ? boxctl_usage_error("run", "unknown shorthand flag: '%c'", optopt)
+				   : boxctl_usage_error("run", "unknown flag: %s", argv[optind - 1]);
+			break;
+		}
+		if (r) {
+			status = r;
+			goto out;
+		}
+	}
+	if (!rootfs) {
+		status = boxctl_usage_error("run", "no root filesystem: --rootfs DIR is required "
+						   "(images do not exist yet)");
+		goto out;
+	}
+	if (optind >= argc) {
+		status = boxctl_usage_error("run", "no command given");
+		goto out;
+	}
+	if (box_config_set_argv(cfg, argc - optind, (const char *const *)argv + optind) < 0 ||
+	    box_config_set_namespaces(cfg, ns) < 0 || box_config_set_init(cfg, use_init) < 0 ||
+	    (ngroups && box_config_set_groups(cfg, ngroups, groups) < 0)) {
+		status = lib_fail(-1);
+		goto out;
+	}
+
+	/* Block the forwarded signals before the box exists, so none is lost;
+	 * the box itself starts with an empty mask. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	r = box_create(ctx, cfg, &b);
+	if (r == 0)
+		r = box_start(b);
+	if (r < 0) {
+		status = exit_status_for(r, argv[optind]);
+		goto out;
+	}
+	r = wait_forwarding(b, &code, &sig);
+	if (r < 0) {
+		status = lib_fail(r);
+		goto out;
+	}
+	status = sig ? 128 + sig : code;
+out:
+	box_destroy(b);
+	box_config_free(cfg);
+	box_ctx_free(ctx);
+	return status;
+}
