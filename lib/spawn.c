@@ -179,6 +179,12 @@ _Noreturn static void child_main(const struct box_child_args *a)
 		/* the parent writes uid_map and gid_map, then one byte */
 		if (read(a->sync_fd, &go, 1) != 1)
 			_exit(127);
+		/* Become root of the new namespace when 0 is mapped (our own
+		 * host uid may not be), keeping the namespace's capabilities. */
+		if (setresgid(0, 0, 0) < 0 && errno != EINVAL)
+			fail(a, STEP_SETGID, errno, 0);
+		if (setresuid(0, 0, 0) < 0 && errno != EINVAL)
+			fail(a, STEP_SETUID, errno, 0);
 	}
 	for (int i = 0; i < 3; i++)
 		CHECK(a, STEP_STDIO, dup2(a->stdio[i], i));

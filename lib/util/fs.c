@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -31,37 +32,6 @@ int box_open_in_root(int rootfd, const char *path, int flags)
 	return openat2_in_root(rootfd, path, flags);
 }
 
-/* Walk path's components from the root, creating missing directories.
- * Returns an O_PATH fd of the parent of the last component and leaves
- * *last pointing at it in buf, or -errno. */
-static int walk_parents(int rootfd, char *buf, mode_t mode, const char **last)
-{
-	char *p = buf, *slash;
-	int fd = openat2_in_root(rootfd, "/", O_PATH | O_DIRECTORY);
-
-	while (*p == '/')
-		p++;
-	while (fd >= 0 && (slash = strchr(p, '/')) != NULL) {
-		*slash = '\0';
-		if (*p && mkdirat(fd, p, mode) < 0 && errno != EEXIST) {
-			int e = -errno;
-
-			close(fd);
-			return e;
-		}
-		close(fd);
-		/* Resolve the whole prefix from the root each time, so a
-		 * symlink component is followed inside the root only. */
-		fd = openat2_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
-		*slash = '/';
-		p = slash + 1;
-		while (*p == '/')
-			p++;
-	}
-	*last = p;
-	return fd;
-}
-
 static int copy_path(char *buf, const char *path)
 {
 	size_t n = strlen(path);
@@ -74,43 +44,111 @@ static int copy_path(char *buf, const char *path)
 	return 0;
 }
 
+/* Like mkdir -p inside root.  A dangling symlink met on the way is
+ * followed inside the root and its target created (runc does the same),
+ * at most 40 times.  Works in place on buf (PATH_MAX bytes); returns an
+ * O_PATH fd of the directory or -errno. */
+static int mkdir_p(int rootfd, char *buf, mode_t mode)
+{
+	char tmp[PATH_MAX], link[PATH_MAX];
+	int links = 0;
+
+restart:
+	for (char *p = buf;;) {
+		char *end, saved;
+		int fd, pfd, r = 0;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		end = strchrnul(p, '/');
+		saved = *end;
+		*end = '\0';
+		fd = openat2_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
+		if (fd >= 0) {
+			close(fd);
+		} else if (fd != -ENOENT) {
+			return fd;
+		} else {
+			/* the parent exists (checked in the previous round) */
+			char *sep = p > buf ? p - 1 : NULL;
+
+			if (sep)
+				*sep = '\0';
+			pfd = openat2_in_root(rootfd, sep ? buf : "/", O_PATH | O_DIRECTORY);
+			if (sep)
+				*sep = '/';
+			if (pfd < 0)
+				return pfd;
+			if (mkdirat(pfd, p, mode) < 0) {
+				ssize_t n = errno == EEXIST
+						    ? readlinkat(pfd, p, link, sizeof(link) - 1)
+						    : -1;
+
+				r = n < 0 ? -errno : 0;
+				if (n > 0 && ++links > 40) {
+					r = -ELOOP;
+				} else if (n > 0) {
+					/* a dangling symlink: restart from its
+					 * target, resolved inside the root */
+					link[n] = '\0';
+					*p = '\0';
+					n = snprintf(tmp, sizeof(tmp), "%s%s%s%s",
+						     link[0] == '/' ? "" : buf, link,
+						     saved ? "/" : "", saved ? end + 1 : "");
+					close(pfd);
+					if (n < 0 || (size_t)n >= sizeof(tmp))
+						return -ENAMETOOLONG;
+					memcpy(buf, tmp, (size_t)n + 1);
+					goto restart;
+				}
+			}
+			close(pfd);
+			if (r < 0)
+				return r;
+		}
+		*end = saved;
+		if (!saved)
+			break;
+		p = end + 1;
+	}
+	return openat2_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
+}
+
 int box_mkdir_in_root(int rootfd, const char *path, mode_t mode)
 {
 	char buf[PATH_MAX];
-	const char *last;
-	int fd, r = copy_path(buf, path);
+	int r = copy_path(buf, path);
 
-	if (r < 0)
-		return r;
-	fd = walk_parents(rootfd, buf, mode, &last);
-	if (fd < 0)
-		return fd;
-	if (*last && mkdirat(fd, last, mode) < 0 && errno != EEXIST)
-		r = -errno;
-	close(fd);
-	return r < 0 ? r : openat2_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
+	return r < 0 ? r : mkdir_p(rootfd, buf, mode);
 }
 
 int box_mkfile_in_root(int rootfd, const char *path, mode_t mode)
 {
-	char buf[PATH_MAX];
-	const char *last;
+	char buf[PATH_MAX], name[NAME_MAX + 1];
+	char *slash;
 	int fd, f, r = copy_path(buf, path);
 
 	if (r < 0)
 		return r;
-	fd = walk_parents(rootfd, buf, 0755, &last);
+	slash = strrchr(buf, '/');
+	if (snprintf(name, sizeof(name), "%s", slash ? slash + 1 : buf) >= (int)sizeof(name))
+		return -ENAMETOOLONG;
+	if (!name[0])
+		return -EISDIR;
+	if (slash)
+		*slash = '\0';
+	fd = slash ? mkdir_p(rootfd, buf, 0755) : openat2_in_root(rootfd, "/", O_PATH | O_DIRECTORY);
 	if (fd < 0)
 		return fd;
-	if (!*last) {
-		close(fd);
-		return -EISDIR;
-	}
-	f = openat(fd, last, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
+	f = openat(fd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (f >= 0)
 		close(f);
 	else if (errno != EEXIST)
 		r = -errno;
+	if (slash)
+		*slash = '/';
 	close(fd);
 	return r < 0 ? r : openat2_in_root(rootfd, buf, O_PATH);
 }

@@ -14,6 +14,7 @@ tmp=$(mktemp -d "${dir%/}.tmp.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/bin" "$tmp/etc" "$tmp/proc" "$tmp/sys" "$tmp/dev" "$tmp/tmp" "$tmp/root" \
 	"$tmp/usr/bin" "$tmp/usr/sbin" "$tmp/sbin" "$tmp/var" "$tmp/home"
+chmod 755 "$tmp"
 chmod 1777 "$tmp/tmp"
 cp "$bb" "$tmp/bin/busybox"
 for applet in $("$bb" --list); do

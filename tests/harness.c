@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+int harness_in_ci(void)
+{
+	const char *ci = getenv("CI");
+
+	return ci && strcmp(ci, "true") == 0;
+}
+
+int harness_enter_throwaway_host(void)
+{
+	if (geteuid() != 0)
+		return -1;
+	if (unshare(CLONE_NEWNET | CLONE_NEWNS) < 0) {
+		perror("unshare(CLONE_NEWNET|CLONE_NEWNS)");
+		return -1;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		perror("mount --make-rprivate /");
+		return -1;
+	}
+	/* lo up, so that loopback traffic stays inside this namespace */
+	if (system("ip link set lo up") != 0)
+		fprintf(stderr, "harness: could not bring lo up\n");
+	return 0;
+}
+
+const char *harness_rootfs(void)
+{
+	const char *r = getenv("LIBBOX_TEST_ROOTFS");
+
+	return r ? r : TEST_ROOTFS;
+}
+
+const char *harness_probe(void)
+{
+	const char *p = getenv("LIBBOX_TEST_PROBE");
+
+	return p ? p : TEST_PROBE;
+}
+
+box_ctx *harness_ctx(void)
+{
+	static box_ctx *ctx;
+
+	if (!ctx) {
+		assert_int_equal(box_ctx_new(&ctx), 0);
+		assert_int_equal(box_ctx_set_state_dir(ctx, "/run/libbox-test"), 0);
+		assert_int_equal(box_ctx_set_store_dir(ctx, "/var/tmp/libbox-test-store"), 0);
+	}
+	return ctx;
+}
+
+box_config *harness_config(const char *const *argv)
+{
+	box_config *cfg = NULL;
+	int argc = 0;
+
+	while (argv[argc])
+		argc++;
+	assert_int_equal(box_config_new(&cfg), 0);
+	assert_int_equal(box_config_set_rootfs(cfg, harness_rootfs()), 0);
+	assert_int_equal(box_config_set_argv(cfg, argc, argv), 0);
+	assert_int_equal(box_config_add_mount(cfg, "bind", harness_probe(), "/probe", "ro"), 0);
+	return cfg;
+}
+
+void harness_run(box_config *cfg, struct run_result *res)
+{
+	box *b = NULL;
+	int p[2];
+	size_t len = 0;
+	ssize_t n;
+
+	memset(res, 0, sizeof(*res));
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(box_config_set_stdio(cfg, -1, p[1], p[1]), 0);
+	res->rc = box_create(harness_ctx(), cfg, &b);
+	close(p[1]);
+	if (res->rc == 0)
+		res->rc = box_start(b);
+	if (res->rc == 0) {
+		while ((n = read(p[0], res->out + len, sizeof(res->out) - 1 - len)) > 0)
+			len += (size_t)n;
+		res->rc = box_wait(b, &res->code, &res->sig);
+	}
+	if (res->rc < 0)
+		snprintf(res->msg, sizeof(res->msg), "%s", box_last_error());
+	close(p[0]);
+	assert_int_equal(box_destroy(b), 0);
+	box_config_free(cfg);
+}
+
+void harness_sh(const char *script, struct run_result *res)
+{
+	harness_run(harness_config(ARGV("/bin/sh", "-c", script)), res);
+}
+
+static int count_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int n = 0, c;
+
+	assert_non_null(f);
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+static int count_children(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+	pid_t self = getpid();
+
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		char path[300], buf[512];
+		FILE *f;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f)) {
+			char *rp = strrchr(buf, ')');
+			int ppid = 0;
+
+			if (rp && sscanf(rp + 2, "%*c %d", &ppid) == 1 && ppid == self)
+				n++;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+void harness_snapshot(struct leftovers *s)
+{
+	s->mounts = count_lines("/proc/self/mountinfo");
+	s->children = count_children();
+	s->fds = count_fds();
+}
+
+void harness_assert_clean(const struct leftovers *before)
+{
+	struct leftovers now;
+
+	harness_snapshot(&now);
+	assert_int_equal(now.mounts, before->mounts);
+	assert_int_equal(now.children, before->children);
+	assert_int_equal(now.fds, before->fds);
+}
+
+void harness_write_file(const char *path, const char *content, int mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
+	assert_int_equal(fchmod(fd, (mode_t)mode), 0);
+	close(fd);
+}
+
+int harness_main(const char *name, const struct CMUnitTest *tests, size_t n)
+{
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	if (harness_enter_throwaway_host() < 0) {
+		if (harness_in_ci()) {
+			printf("1..1\nnot ok 1 - %s: needs root to make a throwaway host\n", name);
+			return 1;
+		}
+		printf("1..0 # SKIP %s: needs root to make a throwaway host\n", name);
+		return 0;
+	}
+	return _cmocka_run_group_tests(name, tests, n, NULL, NULL);
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A static helper the tests bind into boxes: it tries one system call and
+ * prints "ok" or the errno name, so a test can tell EPERM (seccomp) from
+ * ENOSYS or success.   probe SYSCALL */
+#include <errno.h>
+#include <linux/keyctl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int report(long r)
+{
+	if (r < 0) {
+		printf("%s\n", strerrorname_np(errno));
+		return 1;
+	}
+	printf("ok\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "";
+
+	if (strcmp(what, "keyctl") == 0)
+		return report(syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0));
+	if (strcmp(what, "unshare") == 0)
+		return report(syscall(SYS_unshare, CLONE_NEWUTS));
+	if (strcmp(what, "mount") == 0)
+		return report(syscall(SYS_mount, "none", "/tmp", "tmpfs", 0, NULL));
+	if (strcmp(what, "clone3") == 0)
+		return report(syscall(SYS_clone3, NULL, 0));
+	if (strcmp(what, "getpid") == 0)
+		return report(syscall(SYS_getpid));
+	if (strcmp(what, "vsock") == 0)
+		return report(socket(40 /* AF_VSOCK */, SOCK_STREAM, 0));
+	if (strcmp(what, "personality") == 0)
+		return report(personality(0x0008 /* allowed? no: READ_IMPLIES_EXEC */ | 0x0400000));
+	if (strcmp(what, "mkdir") == 0)
+		return report(syscall(SYS_mkdir, "/tmp/probe-dir", 0755));
+	fprintf(stderr, "probe: unknown call %s\n", what);
+	return 2;
+}

@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The public API's contract on bad input: the right -errno, a message
+ * naming what and why, and nothing left behind. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define assert_err(expr, err, needle)                                          \
+	do {                                                                   \
+		int _r = (expr);                                               \
+		assert_int_equal(_r, -(err));                                  \
+		if (!strstr(box_last_error(), (needle)))                       \
+			fail_msg("message \"%s\" lacks \"%s\"", box_last_error(), \
+				 (needle));                                    \
+	} while (0)
+
+static void test_version_and_strerror(void **state)
+{
+	(void)state;
+	assert_string_equal(box_version(), LIBBOX_TEST_VERSION);
+	assert_string_equal(box_strerror(-ENOENT), "No such file or directory");
+	assert_string_equal(box_strerror(ENOENT), "No such file or directory");
+	assert_string_equal(box_strerror(0), "Success");
+	assert_non_null(strstr(box_strerror(-9999), "9999"));
+	assert_non_null(box_last_error());
+}
+
+static void test_null_arguments(void **state)
+{
+	box_config *cfg = NULL;
+	int code, sig;
+
+	(void)state;
+	assert_err(box_ctx_new(NULL), EINVAL, "out is NULL");
+	assert_err(box_config_new(NULL), EINVAL, "out is NULL");
+	assert_err(box_ctx_set_state_dir(NULL, "/x"), EINVAL, "ctx is NULL");
+	assert_err(box_ctx_set_store_dir(harness_ctx(), NULL), EINVAL, "absolute");
+	assert_err(box_ctx_set_state_dir(harness_ctx(), "relative"), EINVAL, "absolute");
+	assert_null(box_ctx_state_dir(NULL));
+	assert_err(box_config_set_argv(NULL, 1, ARGV("x")), EINVAL, "config is NULL");
+	assert_err(box_config_set_rootfs(NULL, "/"), EINVAL, "config is NULL");
+	assert_err(box_create(NULL, NULL, NULL), EINVAL, "is NULL");
+	assert_err(box_start(NULL), EINVAL, "box is NULL");
+	assert_err(box_wait(NULL, &code, &sig), EINVAL, "box is NULL");
+	assert_err(box_kill(NULL, 9), EINVAL, "box is NULL");
+	assert_int_equal(box_destroy(NULL), 0);
+	assert_int_equal(box_pid(NULL), -1);
+	assert_int_equal(box_pidfd(NULL), -1);
+	assert_null(box_id(NULL));
+	box_config_free(NULL);
+	box_ctx_free(NULL);
+
+	assert_int_equal(box_config_new(&cfg), 0);
+	assert_err(box_config_set_argv(cfg, 0, ARGV("x")), EINVAL, "empty");
+	assert_err(box_config_set_argv(cfg, 1, NULL), EINVAL, "empty");
+	assert_err(box_config_set_argv(cfg, 2, ((const char *const[]){ "a", NULL })), EINVAL,
+		   "argv[1] is NULL");
+	assert_err(box_config_set_argv(cfg, 1, ARGV("")), EINVAL, "empty string");
+	assert_err(box_config_set_env(cfg, "A=B", "c"), EINVAL, "invalid variable name");
+	assert_err(box_config_set_env(cfg, "", "c"), EINVAL, "invalid variable name");
+	assert_err(box_config_set_cwd(cfg, "rel/dir"), EINVAL, "not an absolute path");
+	assert_err(box_config_set_hostname(cfg, ""), EINVAL, "not a valid host name");
+	assert_err(box_config_set_groups(cfg, 2, NULL), EINVAL, "invalid group list");
+	assert_err(box_config_set_rootfs(cfg, ""), EINVAL, "empty");
+	assert_err(box_config_add_mount(cfg, "bind", "relative", "/x", NULL), EINVAL,
+		   "not an absolute path");
+	assert_err(box_config_add_mount(cfg, "bind", "/tmp", "x", NULL), EINVAL,
+		   "not an absolute path");
+	assert_err(box_config_add_mount(cfg, "bind", "/tmp", "/x", "ro,bogus"), EINVAL,
+		   "unknown bind mount option \"bogus\"");
+	assert_err(box_config_add_mount(cfg, "", "/tmp", "/x", NULL), EINVAL, "type is empty");
+	assert_err(box_config_set_rlimit(cfg, "nosuch", 1, 1), EINVAL, "unknown resource");
+	assert_err(box_config_set_rlimit(cfg, "nofile", 10, 5), EINVAL, "soft limit above");
+	assert_err(box_config_add_cap(cfg, "CAP_NOSUCH"), EINVAL, "unknown capability");
+	assert_err(box_config_drop_cap(cfg, "3"), EINVAL, "unknown capability");
+	assert_err(box_config_set_seccomp(cfg, 7, NULL), EINVAL, "unknown mode");
+	assert_err(box_config_set_seccomp(cfg, BOX_SECCOMP_PROFILE, NULL), EINVAL, "no profile");
+	assert_err(box_config_set_stdio(cfg, -2, 1, 2), EINVAL, "invalid fd");
+	assert_err(box_config_add_id_map(cfg, 5, 0, 0, 1), EINVAL, "unknown map kind");
+	assert_err(box_config_add_id_map(cfg, BOX_MAP_UID, 0, 0, 0), EINVAL, "invalid range");
+	assert_err(box_config_add_id_map(cfg, BOX_MAP_UID, 0, UINT32_MAX - 1, 5), EINVAL,
+		   "invalid range");
+	/* good values are accepted */
+	assert_int_equal(box_config_add_cap(cfg, "net_admin"), 0);
+	assert_int_equal(box_config_add_cap(cfg, "CAP_SYS_PTRACE"), 0);
+	assert_int_equal(box_config_drop_cap(cfg, "ALL"), 0);
+	assert_int_equal(box_config_set_rlimit(cfg, "RLIMIT_NOFILE", 10, 20), 0);
+	assert_int_equal(box_config_set_env(cfg, "A", "1"), 0);
+	assert_int_equal(box_config_set_env(cfg, "A", "2"), 0);
+	assert_int_equal(box_config_set_env(cfg, "A", NULL), 0);
+	assert_int_equal(box_config_set_env(cfg, "NOT_SET", NULL), 0);
+	box_config_free(cfg);
+}
+
+static void test_bad_namespace_flag(void **state)
+{
+	box_config *cfg = NULL;
+
+	(void)state;
+	assert_int_equal(box_config_new(&cfg), 0);
+	assert_err(box_config_set_namespaces(cfg, 0x100), EINVAL, "unknown namespace flags 0x100");
+	assert_err(box_config_set_namespaces(cfg, 0x80000000u | BOX_NS_PID), EINVAL,
+		   "unknown namespace flags");
+	box_config_free(cfg);
+}
+
+/* box_create on configs that cannot work: each fails with the right
+ * -errno and message, and leaves no mount, process or fd behind. */
+static void create_fails(box_config *cfg, int err, const char *needle)
+{
+	struct leftovers before;
+	box *b = (box *)0x1;
+
+	harness_snapshot(&before);
+	assert_err(box_create(harness_ctx(), cfg, &b), err, needle);
+	assert_ptr_equal(b, (box *)0x1); /* *out untouched on failure */
+	harness_assert_clean(&before);
+	box_config_free(cfg);
+}
+
+static void test_create_without_command(void **state)
+{
+	box_config *cfg = NULL;
+
+	(void)state;
+	assert_int_equal(box_config_new(&cfg), 0);
+	assert_int_equal(box_config_set_rootfs(cfg, harness_rootfs()), 0);
+	create_fails(cfg, EINVAL, "no command");
+}
+
+static void test_create_missing_rootfs(void **state)
+{
+	box_config *cfg = harness_config(ARGV("/bin/true"));
+
+	(void)state;
+	assert_int_equal(box_config_set_rootfs(cfg, "/nonexistent/rootfs"), 0);
+	create_fails(cfg, ENOENT, "root filesystem /nonexistent/rootfs: No such file or directory");
+}
+
+static void test_create_rootfs_is_a_file(void **state)
+{
+	box_config *cfg = harness_config(ARGV("/bin/true"));
+
+	(void)state;
+	assert_int_equal(box_config_set_rootfs(cfg, "/etc/hostname"), 0);
+	create_fails(cfg, ENOTDIR, "not a directory");
+}
+
+static void test_create_missing_command(void **state)
+{
+	(void)state;
+	create_fails(harness_config(ARGV("no-such-command", "x")), ENOENT,
+		     "no-such-command: executable file not found in $PATH");
+	create_fails(harness_config(ARGV("/bin/no-such-command")), ENOENT,
+		     "/bin/no-such-command: No such file or directory");
+}
+
+static void test_create_command_not_executable(void **state)
+{
+	(void)state;
+	create_fails(harness_config(ARGV("/etc/passwd")), EACCES, "/etc/passwd: Permission denied");
+}
+
+static void test_create_bad_bind_source(void **state)
+{
+	box_config *cfg = harness_config(ARGV("/bin/true"));
+
+	(void)state;
+	assert_int_equal(box_config_add_mount(cfg, "bind", "/nonexistent/src", "/mnt", "ro"), 0);
+	create_fails(cfg, ENOENT, "bind mount /nonexistent/src on ");
+}
+
+static void test_create_bad_fstype(void **state)
+{
+	box_config *cfg = harness_config(ARGV("/bin/true"));
+	char want[4200];
+
+	(void)state;
+	assert_int_equal(box_config_add_mount(cfg, "nosuchfs", NULL, "/mnt", NULL), 0);
+	snprintf(want, sizeof(want), "mount nosuchfs on %s/mnt: No such device", harness_rootfs());
+	create_fails(cfg, ENODEV, want);
+}
+
+static void test_create_bad_fs_option(void **state)
+{
+	box_config *cfg = harness_config(ARGV("/bin/true"));
+
+	(void)state;
+	assert_int_equal(box_config_add_mount(cfg, "tmpfs", "tmpfs", "/mnt", "size=banana"), 0);
+	create_fails(cfg, EINVAL, "mount tmpfs on ");
+}
+
+static void test_create_bad_cwd(void **state)
+{
+	box_config *cfg = harness_config(ARGV("/bin/true"));
+
+	(void)state;
+	/* a cwd through a file: mkdir fails, reported with the path */
+	assert_int_equal(box_config_set_cwd(cfg, "/etc/passwd/sub"), 0);
+	create_fails(cfg, ENOTDIR, "mkdir ");
+}
+
+static void test_create_inconsistent_namespaces(void **state)
+{
+	box_config *cfg = harness_config(ARGV("/bin/true"));
+
+	(void)state;
+	assert_int_equal(box_config_set_namespaces(cfg, BOX_NS_PID), 0);
+	create_fails(cfg, EINVAL, "a root filesystem needs a mount namespace");
+
+	cfg = harness_config(ARGV("/bin/true"));
+	assert_int_equal(box_config_set_namespaces(cfg, BOX_NS_MOUNT), 0);
+	assert_int_equal(box_config_set_init(cfg, 1), 0);
+	create_fails(cfg, EINVAL, "init needs a pid namespace");
+
+	cfg = harness_config(ARGV("/bin/true"));
+	assert_int_equal(box_config_set_namespaces(cfg, BOX_NS_MOUNT), 0);
+	assert_int_equal(box_config_set_hostname(cfg, "x"), 0);
+	create_fails(cfg, EINVAL, "host name needs a uts namespace");
+
+	cfg = harness_config(ARGV("/bin/true"));
+	assert_int_equal(box_config_add_id_map(cfg, BOX_MAP_UID, 0, 1000, 1), 0);
+	create_fails(cfg, EINVAL, "id maps need a user namespace");
+}
+
+static void test_create_unenforceable_rlimit(void **state)
+{
+	box_config *cfg = harness_config(ARGV("/bin/true"));
+
+	(void)state;
+	/* above the hard limit we run with: needs CAP_SYS_RESOURCE, which the
+	 * box does not keep (and root here lacks) */
+	assert_int_equal(box_config_set_rlimit(cfg, "nofile", 1024, UINT64_MAX), 0);
+	create_fails(cfg, EPERM, "setrlimit");
+}
+
+static void test_create_bad_seccomp_profiles(void **state)
+{
+	char dir[] = "/tmp/libbox-test-XXXXXX", path[64];
+	static const struct {
+		const char *json, *needle;
+		int err;
+	} cases[] = {
+		{ "{", "line 1", EINVAL },
+		{ "[]", "not a JSON object", EINVAL },
+		{ "{\"defaultAction\":\"SCMP_ACT_BOGUS\"}", "unsupported action \"SCMP_ACT_BOGUS\"", EINVAL },
+		{ "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":{}}", "syscalls: not an array", EINVAL },
+		{ "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\"],"
+		  "\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":9,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]}]}",
+		  "syscalls[0].args[0].index: not 0 to 5", EINVAL },
+		{ "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_NOPE\"]}",
+		  "unknown architecture \"SCMP_ARCH_NOPE\"", EINVAL },
+	};
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/p.json", dir);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		box_config *cfg = harness_config(ARGV("/bin/true"));
+
+		harness_write_file(path, cases[i].json, 0644);
+		assert_int_equal(box_config_set_seccomp(cfg, BOX_SECCOMP_PROFILE, path), 0);
+		create_fails(cfg, cases[i].err, cases[i].needle);
+	}
+	unlink(path);
+	{
+		box_config *cfg = harness_config(ARGV("/bin/true"));
+
+		assert_int_equal(box_config_set_seccomp(cfg, BOX_SECCOMP_PROFILE, path), 0);
+		create_fails(cfg, ENOENT, "No such file or directory");
+	}
+	rmdir(dir);
+}
+
+static void test_lifecycle_misuse(void **state)
+{
+	struct leftovers before;
+	box_config *cfg;
+	box *b = NULL;
+	int code = -5, sig = -5;
+
+	(void)state;
+	harness_snapshot(&before);
+	cfg = harness_config(ARGV("/bin/true"));
+	assert_int_equal(box_config_set_stdio(cfg, -1, -1, -1), 0);
+	assert_int_equal(box_create(harness_ctx(), cfg, &b), 0);
+	box_config_free(cfg); /* the box does not need the config any more */
+	assert_int_equal(strlen(box_id(b)), 64);
+	assert_true(box_pid(b) > 0);
+	assert_true(box_pidfd(b) >= 0);
+	assert_int_equal(box_start(b), 0);
+	assert_err(box_start(b), EALREADY, "already started");
+	assert_int_equal(box_wait(b, &code, &sig), 0);
+	assert_int_equal(code, 0);
+	assert_int_equal(sig, 0);
+	code = sig = -5;
+	assert_int_equal(box_wait(b, &code, &sig), 0); /* same result again */
+	assert_int_equal(code, 0);
+	assert_int_equal(box_pid(b), -1);
+	assert_err(box_kill(b, SIGTERM), ESRCH, "not running");
+	assert_int_equal(box_destroy(b), 0);
+	harness_assert_clean(&before);
+}
+
+static void test_destroy_before_start(void **state)
+{
+	struct leftovers before;
+	box_config *cfg;
+	box *b = NULL;
+
+	(void)state;
+	harness_snapshot(&before);
+	cfg = harness_config(ARGV("/bin/sleep", "100"));
+	assert_int_equal(box_create(harness_ctx(), cfg, &b), 0);
+	box_config_free(cfg);
+	assert_int_equal(kill(box_pid(b), 0), 0); /* the box's process waits */
+	assert_int_equal(box_destroy(b), 0);
+	harness_assert_clean(&before);
+}
+
+static void test_invalid_signal(void **state)
+{
+	box_config *cfg = harness_config(ARGV("/bin/true"));
+	box *b = NULL;
+
+	(void)state;
+	assert_int_equal(box_create(harness_ctx(), cfg, &b), 0);
+	box_config_free(cfg);
+	assert_err(box_kill(b, -1), EINVAL, "invalid signal -1");
+	assert_err(box_kill(b, 4096), EINVAL, "invalid signal 4096");
+	assert_int_equal(box_destroy(b), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_version_and_strerror),
+		cmocka_unit_test(test_null_arguments),
+		cmocka_unit_test(test_bad_namespace_flag),
+		cmocka_unit_test(test_create_without_command),
+		cmocka_unit_test(test_create_missing_rootfs),
+		cmocka_unit_test(test_create_rootfs_is_a_file),
+		cmocka_unit_test(test_create_missing_command),
+		cmocka_unit_test(test_create_command_not_executable),
+		cmocka_unit_test(test_create_bad_bind_source),
+		cmocka_unit_test(test_create_bad_fstype),
+		cmocka_unit_test(test_create_bad_fs_option),
+		cmocka_unit_test(test_create_bad_cwd),
+		cmocka_unit_test(test_create_inconsistent_namespaces),
+		cmocka_unit_test(test_create_unenforceable_rlimit),
+		cmocka_unit_test(test_create_bad_seccomp_profiles),
+		cmocka_unit_test(test_lifecycle_misuse),
+		cmocka_unit_test(test_destroy_before_start),
+		cmocka_unit_test(test_invalid_signal),
+	};
+
+	return harness_main("api", tests, sizeof(tests) / sizeof(tests[0]));
+}
