@@ -119,8 +119,9 @@ struct box_bpf {
 	void *filter;   /* struct sock_filter[] */
 	unsigned short len;
 };
-/* Compile the filter the config asks for (none for unconfined). */
-int box_seccomp_compile(const struct box_config *cfg, struct box_bpf *out);
+/* Compile the filter the config asks for (none for unconfined), through
+ * the cache under state_dir (NULL: no cache). */
+int box_seccomp_compile(const struct box_config *cfg, const char *state_dir, struct box_bpf *out);
 void box_bpf_free(struct box_bpf *bpf);
 
 /* ---- the child's setup, as data (mount.c) ---- */
@@ -250,6 +251,8 @@ struct box {
 /* Spawn the child and run its setup; on success fills b->pid, b->pidfd,
  * b->sync_fd with the child stopped before exec. */
 int box_spawn(struct box *b, const struct box_config *cfg);
+/* mkdir -p for the library's own directories (state, store). */
+int box_mkdir_p(const char *path, mode_t mode);
 /* Name of a step, for messages. */
 const char *box_step_name(int step);
 

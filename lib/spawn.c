@@ -471,7 +471,7 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 	a.cfg = &local;
 	a.plan = &plan;
 	a.last_cap = box_cap_last();
-	r = box_seccomp_compile(&local, &a.bpf);
+	r = box_seccomp_compile(&local, b->ctx->state_dir, &a.bpf);
 	if (r < 0)
 		goto out;
 	a.caps = make_caps(local.caps, a.last_cap);

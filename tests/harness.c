@@ -51,14 +51,34 @@ const char *harness_probe(void)
 	return p ? p : TEST_PROBE;
 }
 
+static char state_dir[] = "/tmp/libbox-test-state-XXXXXX";
+
+static void remove_state_dir(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", state_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "harness: could not remove %s\n", state_dir);
+}
+
+const char *harness_state_dir(void)
+{
+	return state_dir;
+}
+
+/* One context per test program, with a private state directory that is
+ * removed at exit. */
 box_ctx *harness_ctx(void)
 {
 	static box_ctx *ctx;
 
 	if (!ctx) {
+		assert_non_null(mkdtemp(state_dir));
+		atexit(remove_state_dir);
 		assert_int_equal(box_ctx_new(&ctx), 0);
-		assert_int_equal(box_ctx_set_state_dir(ctx, "/run/libbox-test"), 0);
-		assert_int_equal(box_ctx_set_store_dir(ctx, "/var/tmp/libbox-test-store"), 0);
+		assert_int_equal(box_ctx_set_state_dir(ctx, state_dir), 0);
+		assert_int_equal(box_ctx_set_store_dir(ctx, "/var/lib/libbox-test-store-unused"), 0);
 	}
 	return ctx;
 }

@@ -29,6 +29,7 @@ int harness_in_ci(void);
 const char *harness_rootfs(void);  /* the busybox rootfs */
 const char *harness_probe(void);   /* the static probe binary */
 box_ctx *harness_ctx(void);
+const char *harness_state_dir(void); /* the ctx's private state directory */
 
 /* A config on the test rootfs running argv (NULL-terminated). */
 box_config *harness_config(const char *const *argv);

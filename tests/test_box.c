@@ -209,6 +209,45 @@ static void test_seccomp_unconfined_and_profile(void **state)
 	rmdir(dir);
 }
 
+/* The compiled-filter cache in the state directory: used when it can be
+ * trusted, ignored and replaced when it cannot. */
+static void test_seccomp_cache(void **state)
+{
+	char dir[512], path[700], cmd[800];
+	struct stat st;
+	FILE *f;
+
+	(void)state;
+	harness_run(harness_config(ARGV("/probe", "keyctl")), &res);
+	assert_string_equal(res.out, "EPERM\n");
+	snprintf(dir, sizeof(dir), "%s/seccomp", harness_state_dir());
+	snprintf(cmd, sizeof(cmd), "ls %s/*.bpf", dir);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(path, sizeof(path), f));
+	pclose(f);
+	path[strcspn(path, "\n")] = '\0';
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_true(st.st_size > 0 && st.st_size % 8 == 0);
+
+	/* writable by others: not trusted, compiled again and replaced */
+	assert_int_equal(chmod(path, 0666), 0);
+	harness_run(harness_config(ARGV("/probe", "keyctl")), &res);
+	assert_string_equal(res.out, "EPERM\n");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+
+	/* not a whole number of instructions: ignored, replaced */
+	harness_write_file(path, "garbage", 0600);
+	harness_run(harness_config(ARGV("/probe", "getpid")), &res);
+	assert_string_equal(res.out, "ok\n");
+	harness_run(harness_config(ARGV("/probe", "keyctl")), &res);
+	assert_string_equal(res.out, "EPERM\n");
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(st.st_size > 8 && st.st_size % 8 == 0);
+}
+
 static void test_readonly_root(void **state)
 {
 	box_config *cfg = harness_config(
@@ -554,6 +593,7 @@ int main(void)
 		T(test_cap_add_and_drop),
 		T(test_seccomp_default_refuses),
 		T(test_seccomp_unconfined_and_profile),
+		T(test_seccomp_cache),
 		T(test_readonly_root),
 		T(test_bind_mounts),
 		T(test_symlinked_target_stays_inside),

@@ -3,13 +3,17 @@
  * read with jansson, turned into a filter with libseccomp and exported as
  * BPF in the parent, so that the child only has to hand it to the kernel.
  * The built-in default profile is seccomp-default.json, compiled in. */
+#include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <linux/filter.h>
+#include <nettle/sha2.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 
 #include "internal.h"
@@ -362,14 +366,121 @@ static int compile(const struct profile_ctx *pc, json_t *root, struct box_bpf *o
 	return r;
 }
 
-int box_seccomp_compile(const struct box_config *cfg, struct box_bpf *out)
+/* ---- the compiled-filter cache ----
+ * libseccomp needs several milliseconds to compile Docker's profile for
+ * three architectures, more than everything else a box start does.  The
+ * BPF depends only on the profile's bytes, the capabilities kept (Docker's
+ * includes/excludes), the architecture, libseccomp's version and the
+ * kernel release (minKernel), so it is cached under STATE/seccomp/ by the
+ * sha256 of those.  A cache file is trusted only if it is a regular file
+ * owned by us and writable by no one else; any cache failure just means
+ * compiling again. */
+
+#define CACHE_FORMAT "libbox-seccomp-cache-1"
+
+static int cache_key(const char *text, size_t len, const struct profile_ctx *pc, char hex[65])
+{
+	const struct scmp_version *v = seccomp_version();
+	uint8_t md[SHA256_DIGEST_SIZE];
+	struct sha256_ctx h;
+	struct utsname u;
+	char extra[512];
+	int n;
+
+	if (uname(&u) < 0)
+		return -errno;
+	n = snprintf(extra, sizeof(extra), "%s\n%llx\n%u\n%u.%u.%u\n%s\n", CACHE_FORMAT,
+		     (unsigned long long)pc->caps, pc->native, v->major, v->minor, v->micro,
+		     u.release);
+	sha256_init(&h);
+	sha256_update(&h, (size_t)n, (const uint8_t *)extra);
+	sha256_update(&h, len, (const uint8_t *)text);
+	sha256_digest(&h, sizeof(md), md);
+	for (unsigned i = 0; i < sizeof(md); i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+static bool cache_load(const char *path, struct box_bpf *out)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	void *buf = NULL;
+
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 022) || st.st_size <= 0 ||
+	    st.st_size % (off_t)sizeof(struct sock_filter) ||
+	    st.st_size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS)
+		goto fail;
+	buf = malloc((size_t)st.st_size);
+	if (!buf || read(fd, buf, (size_t)st.st_size) != st.st_size)
+		goto fail;
+	close(fd);
+	out->filter = buf;
+	out->len = (unsigned short)(st.st_size / (off_t)sizeof(struct sock_filter));
+	return true;
+fail:
+	free(buf);
+	close(fd);
+	return false;
+}
+
+static void cache_store(const char *dir, const char *path, const struct box_bpf *bpf)
+{
+	char tmp[PATH_MAX];
+	size_t len = bpf->len * sizeof(struct sock_filter);
+	int fd;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, getpid()) >= (int)sizeof(tmp))
+		return;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	if (write(fd, bpf->filter, len) != (ssize_t)len || fsync(fd) < 0 || close(fd) < 0 ||
+	    rename(tmp, path) < 0)
+		unlink(tmp);
+}
+
+static int read_profile(const char *path, char **out, size_t *len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *buf;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return box_err_errno(errno, "seccomp profile %s", path);
+	if (!S_ISREG(st.st_mode) || st.st_size > (16 << 20))
+		return box_err(EINVAL, "seccomp profile %s: not a regular file of at most 16 MiB",
+			       path);
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return box_err(ENOMEM, "seccomp profile %s: out of memory", path);
+	if (read(fd, buf, (size_t)st.st_size) != st.st_size) {
+		free(buf);
+		return box_err_errno(errno ? errno : EIO, "seccomp profile %s: read", path);
+	}
+	*out = buf;
+	*len = (size_t)st.st_size;
+	return 0;
+}
+
+int box_seccomp_compile(const struct box_config *cfg, const char *state_dir, struct box_bpf *out)
 {
 	struct profile_ctx pc = {
 		.caps = cfg->caps,
 		.goarch = native_goarch(),
 		.native = seccomp_arch_native(),
 	};
+	_cleanup_free_ char *owned = NULL;
+	char key[65], dir[PATH_MAX], path[PATH_MAX];
+	const char *text;
 	json_error_t jerr;
+	bool cacheable;
+	size_t len = 0;
 	json_t *root;
 	int r;
 
@@ -379,22 +490,29 @@ int box_seccomp_compile(const struct box_config *cfg, struct box_bpf *out)
 		return 0;
 	if (cfg->seccomp_mode == BOX_SECCOMP_PROFILE) {
 		pc.name = cfg->seccomp_profile;
-		root = json_load_file(cfg->seccomp_profile, 0, &jerr);
-		if (!root) {
-			int e = jerr.line < 0 ? ENOENT : EINVAL;
-
-			if (jerr.line < 0 && access(cfg->seccomp_profile, R_OK) < 0)
-				return box_err_errno(errno, "seccomp profile %s", cfg->seccomp_profile);
-			return PERR(&pc, e, "line %d: %s", jerr.line, jerr.text);
-		}
+		r = read_profile(cfg->seccomp_profile, &owned, &len);
+		if (r < 0)
+			return r;
+		text = owned;
 	} else {
 		pc.name = "(built-in default)";
-		root = json_loadb(box_seccomp_default_json, box_seccomp_default_json_len, 0, &jerr);
-		if (!root)
-			return PERR(&pc, EINVAL, "line %d: %s", jerr.line, jerr.text);
+		text = box_seccomp_default_json;
+		len = box_seccomp_default_json_len;
 	}
+
+	cacheable = state_dir && cache_key(text, len, &pc, key) == 0 &&
+		    snprintf(dir, sizeof(dir), "%s/seccomp", state_dir) < (int)sizeof(dir) &&
+		    snprintf(path, sizeof(path), "%s/%s.bpf", dir, key) < (int)sizeof(path);
+	if (cacheable && cache_load(path, out))
+		return 0;
+
+	root = json_loadb(text, len, 0, &jerr);
+	if (!root)
+		return PERR(&pc, EINVAL, "line %d: %s", jerr.line, jerr.text);
 	r = compile(&pc, root, out);
 	json_decref(root);
+	if (r == 0 && cacheable && box_mkdir_p(state_dir, 0700) == 0)
+		cache_store(dir, path, out);
 	return r;
 }
 

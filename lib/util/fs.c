@@ -152,3 +152,25 @@ int box_mkfile_in_root(int rootfd, const char *path, mode_t mode)
 	close(fd);
 	return r < 0 ? r : openat2_in_root(rootfd, buf, O_PATH);
 }
+
+int box_mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	int r = copy_path(buf, path);
+
+	if (r < 0)
+		return r;
+	for (char *p = buf + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = saved;
+		if (!saved)
+			break;
+	}
+	return 0;
+}

@@ -268,7 +268,7 @@ int cmd_run(int argc, char **argv)
 	}
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+e:w:u:v:", run_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:e:w:u:v:", run_options, NULL)) != -1) {
 		uint32_t uid, gid;
 		char *colon;
 

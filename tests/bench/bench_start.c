@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* bench_start: how long it takes to start a box.
+ *
+ *   bench_start box   [-n N] [-w W] [--no-net] [--unconfined] [--init] [--phases] ROOTFS
+ *       box_run() of /bin/true in ROOTFS, N times, in this process
+ *       (namespaces BOX_NS_DEFAULT, less BOX_NS_NET with --no-net; stdio
+ *       to /dev/null).  --unconfined: no seccomp filter.  --phases: also
+ *       time box_create, box_start, box_wait and box_destroy apart.
+ *   bench_start floor [-n N] [-w W] [PATH]
+ *       fork + execve of PATH (default /bin/true) + waitpid: the floor.
+ *   bench_start exec  [-n N] [-w W] [--id PREFIX] [--post SHELLCMD] -- CMD [ARG...]
+ *       fork + execvp of an external command, N times, stdout to
+ *       /dev/null; @ID@ in CMD and SHELLCMD becomes PREFIX-<iteration>.
+ *       SHELLCMD (run with /bin/sh -c after each iteration, not timed)
+ *       is for clean-up, e.g. "crun delete -f @ID@".  Also reports the
+ *       peak RSS of the command (wait4's ru_maxrss: the command and the
+ *       descendants it reaped).
+ *
+ * Each mode runs W untimed warm-up iterations (default 2) first, and
+ * prints one line:
+ *   n=N median_ms=M p90_ms=P min_ms=A max_ms=B [maxrss_kib=R] [self_maxrss_kib=S]
+ * Times are CLOCK_MONOTONIC.  p90 is the nearest-rank 90th percentile.
+ * Exit status: 0, or 1 when an iteration fails (its error is printed). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "box.h"
+
+extern char **environ;
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct stats {
+	double median, p90, min, max;
+};
+
+static struct stats summarize(double *v, int n)
+{
+	struct stats s;
+	int rank;
+
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	s.median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	rank = (9 * n + 9) / 10; /* ceil(0.9 n), 1-based */
+	s.p90 = v[(rank < 1 ? 1 : rank) - 1];
+	s.min = v[0];
+	s.max = v[n - 1];
+	return s;
+}
+
+static void print_stats(const char *prefix, double *v, int n)
+{
+	struct stats s = summarize(v, n);
+
+	printf("%sn=%d median_ms=%.3f p90_ms=%.3f min_ms=%.3f max_ms=%.3f", prefix, n, s.median,
+	       s.p90, s.min, s.max);
+}
+
+static long self_maxrss(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : -1;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: bench_start box   [-n N] [-w W] [--no-net] [--unconfined] [--init] [--phases] ROOTFS\n"
+		"       bench_start floor [-n N] [-w W] [PATH]\n"
+		"       bench_start exec  [-n N] [-w W] [--id PREFIX] [--post SHELLCMD] -- CMD [ARG...]\n");
+	exit(2);
+}
+
+static int parse_count(const char *s, int min)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || !*s || *end || v < min || v > 1000000) {
+		fprintf(stderr, "bench_start: bad count \"%s\"\n", s);
+		exit(2);
+	}
+	return (int)v;
+}
+
+/* ---- box: box_run() in this process ---- */
+
+static int mode_box(int argc, char **argv)
+{
+	const char *rootfs = NULL;
+	const char *const cmd[] = { "/bin/true" };
+	int n = 30, warm = 2, nonet = 0, unconfined = 0, init = 0, phases = 0;
+	double *t, *tc = NULL, *ts = NULL, *tw = NULL, *td = NULL;
+	box_config *cfg = NULL;
+	box_ctx *ctx = NULL;
+	long rss_before;
+	unsigned ns;
+	int r;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
+			n = parse_count(argv[++i], 1);
+		else if (strcmp(argv[i], "-w") == 0 && i + 1 < argc)
+			warm = parse_count(argv[++i], 0);
+		else if (strcmp(argv[i], "--no-net") == 0)
+			nonet = 1;
+		else if (strcmp(argv[i], "--unconfined") == 0)
+			unconfined = 1;
+		else if (strcmp(argv[i], "--init") == 0)
+			init = 1;
+		else if (strcmp(argv[i], "--phases") == 0)
+			phases = 1;
+		else if (argv[i][0] != '-' && !rootfs)
+			rootfs = argv[i];
+		else
+			usage();
+	}
+	if (!rootfs)
+		usage();
+
+	ns = BOX_NS_DEFAULT & ~(nonet ? BOX_NS_NET : 0u);
+	if ((r = box_ctx_new(&ctx)) < 0 || (r = box_config_new(&cfg)) < 0 ||
+	    (r = box_config_set_rootfs(cfg, rootfs)) < 0 ||
+	    (r = box_config_set_argv(cfg, 1, cmd)) < 0 ||
+	    (r = box_config_set_namespaces(cfg, ns)) < 0 ||
+	    (r = box_config_set_stdio(cfg, -1, -1, -1)) < 0 ||
+	    (r = box_config_set_init(cfg, init)) < 0 ||
+	    (unconfined && (r = box_config_set_seccomp(cfg, BOX_SECCOMP_UNCONFINED, NULL)) < 0)) {
+		fprintf(stderr, "bench_start: config: %s\n", box_last_error());
+		return 1;
+	}
+	t = calloc((size_t)n, sizeof(*t));
+	if (phases) {
+		tc = calloc((size_t)n, sizeof(*t));
+		ts = calloc((size_t)n, sizeof(*t));
+		tw = calloc((size_t)n, sizeof(*t));
+		td = calloc((size_t)n, sizeof(*t));
+	}
+	if (!t || (phases && (!tc || !ts || !tw || !td))) {
+		fprintf(stderr, "bench_start: out of memory\n");
+		return 1;
+	}
+
+	rss_before = -1;
+	for (int i = -warm; i < n; i++) {
+		int code = -1, sig = 0;
+		double t0, t1, t2, t3, t4;
+
+		if (i == 0)
+			rss_before = self_maxrss();
+		t0 = now_ms();
+		if (!phases) {
+			r = box_run(ctx, cfg, &code, &sig);
+			t4 = now_ms();
+		} else {
+			box *b = NULL;
+
+			r = box_create(ctx, cfg, &b);
+			t1 = now_ms();
+			if (r == 0)
+				r = box_start(b);
+			t2 = now_ms();
+			if (r == 0)
+				r = box_wait(b, &code, &sig);
+			t3 = now_ms();
+			if (r < 0) {
+				fprintf(stderr, "bench_start: run %d of %d: %s\n", i + warm + 1, n + warm,
+					box_last_error());
+				box_destroy(b);
+				return 1;
+			}
+			r = box_destroy(b);
+			t4 = now_ms();
+			if (i >= 0) {
+				tc[i] = t1 - t0;
+				ts[i] = t2 - t1;
+				tw[i] = t3 - t2;
+				td[i] = t4 - t3;
+			}
+		}
+		if (r < 0 || code != 0) {
+			fprintf(stderr, "bench_start: run %d of %d: %s (exit %d, signal %d)\n",
+				i + warm + 1, n + warm, r < 0 ? box_last_error() : "/bin/true failed",
+				code, sig);
+			return 1;
+		}
+		if (i >= 0)
+			t[i] = t4 - t0;
+	}
+	print_stats("", t, n);
+	printf(" self_maxrss_kib=%ld self_maxrss_before_kib=%ld\n", self_maxrss(), rss_before);
+	if (phases) {
+		print_stats("  box_create:  ", tc, n);
+		putchar('\n');
+		print_stats("  box_start:   ", ts, n);
+		putchar('\n');
+		print_stats("  box_wait:    ", tw, n);
+		putchar('\n');
+		print_stats("  box_destroy: ", td, n);
+		putchar('\n');
+	}
+	box_config_free(cfg);
+	box_ctx_free(ctx);
+	free(t);
+	free(tc);
+	free(ts);
+	free(tw);
+	free(td);
+	return 0;
+}
+
+/* ---- floor and exec: fork + exec of a command ---- */
+
+/* "@ID@" in s replaced by id; a new string. */
+static char *subst(const char *s, const char *id)
+{
+	const char *p;
+	size_t len = strlen(s) + 1;
+	char *out, *o;
+	int k = 0;
+
+	for (p = s; (p = strstr(p, "@ID@")); p += 4)
+		k++;
+	len += (size_t)k * strlen(id);
+	out = o = malloc(len);
+	if (!out) {
+		perror("bench_start");
+		exit(1);
+	}
+	while ((p = strstr(s, "@ID@"))) {
+		memcpy(o, s, (size_t)(p - s));
+		o += p - s;
+		o = stpcpy(o, id);
+		s = p + 4;
+	}
+	strcpy(o, s);
+	return out;
+}
+
+static void dump_fd(int fd)
+{
+	char buf[4096];
+	ssize_t k;
+
+	lseek(fd, 0, SEEK_SET);
+	while ((k = read(fd, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, (size_t)k, stderr);
+}
+
+/* Run argv once; 0 or -1 (after printing why).  *rss gets ru_maxrss. */
+static int run_once(char *const *argv, int use_path, int nullfd, int errfd, long *rss)
+{
+	struct rusage ru;
+	int status;
+	pid_t pid;
+
+	if (errfd >= 0) {
+		ftruncate(errfd, 0);
+		lseek(errfd, 0, SEEK_SET);
+	}
+	pid = fork();
+	if (pid < 0) {
+		perror("bench_start: fork");
+		return -1;
+	}
+	if (pid == 0) {
+		dup2(nullfd, 0);
+		dup2(nullfd, 1);
+		dup2(errfd >= 0 ? errfd : nullfd, 2);
+		if (use_path)
+			execvp(argv[0], argv);
+		else
+			execve(argv[0], argv, environ);
+		_exit(127);
+	}
+	while (wait4(pid, &status, 0, &ru) < 0) {
+		if (errno != EINTR) {
+			perror("bench_start: wait4");
+			return -1;
+		}
+	}
+	*rss = ru.ru_maxrss;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "bench_start: %s: %s %d\n", argv[0],
+			WIFEXITED(status) ? "exit status" : "killed by signal",
+			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		if (errfd >= 0)
+			dump_fd(errfd);
+		return -1;
+	}
+	return 0;
+}
+
+static int mode_exec(int argc, char **argv, int floor)
+{
+	int n = 30, warm = 2, cmd_at = -1, nullfd, errfd = -1;
+	const char *prefix = "bench", *post = NULL;
+	char *floor_argv[] = { (char *)"/bin/true", NULL };
+	long rss_max = 0;
+	double *t;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
+			n = parse_count(argv[++i], 1);
+		else if (strcmp(argv[i], "-w") == 0 && i + 1 < argc)
+			warm = parse_count(argv[++i], 0);
+		else if (!floor && strcmp(argv[i], "--id") == 0 && i + 1 < argc)
+			prefix = argv[++i];
+		else if (!floor && strcmp(argv[i], "--post") == 0 && i + 1 < argc)
+			post = argv[++i];
+		else if (!floor && strcmp(argv[i], "--") == 0 && i + 1 < argc) {
+			cmd_at = i + 1;
+			break;
+		} else if (floor && argv[i][0] == '/' && i == argc - 1)
+			floor_argv[0] = argv[i];
+		else
+			usage();
+	}
+	if (!floor && cmd_at < 0)
+		usage();
+
+	nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (!floor)
+		errfd = memfd_create("bench-stderr", MFD_CLOEXEC);
+	t = calloc((size_t)n, sizeof(*t));
+	if (nullfd < 0 || (!floor && errfd < 0) || !t) {
+		perror("bench_start");
+		return 1;
+	}
+	for (int i = -warm; i < n; i++) {
+		char id[256], **cmd = floor_argv;
+		int cmdc = argc - cmd_at, r;
+		long rss = 0;
+		double t0;
+
+		if (!floor) {
+			snprintf(id, sizeof(id), "%s-%d-%d", prefix, (int)getpid(), i + warm);
+			cmd = calloc((size_t)cmdc + 1, sizeof(*cmd));
+			if (!cmd) {
+				perror("bench_start");
+				return 1;
+			}
+			for (int k = 0; k < cmdc; k++)
+				cmd[k] = subst(argv[cmd_at + k], id);
+		}
+		t0 = now_ms();
+		r = run_once(cmd, !floor, nullfd, errfd, &rss);
+		if (i >= 0)
+			t[i] = now_ms() - t0;
+		if (post) {
+			char *sh = subst(post, id);
+			char *sh_argv[] = { (char *)"/bin/sh", (char *)"-c", sh, NULL };
+			long ignored;
+
+			if (run_once(sh_argv, 0, nullfd, errfd, &ignored) < 0)
+				fprintf(stderr, "bench_start: clean-up \"%s\" failed\n", sh);
+			free(sh);
+		}
+		if (!floor) {
+			for (int k = 0; k < cmdc; k++)
+				free(cmd[k]);
+			free(cmd);
+		}
+		if (r < 0) {
+			fprintf(stderr, "bench_start: run %d of %d failed\n", i + warm + 1, n + warm);
+			return 1;
+		}
+		if (i >= 0 && rss > rss_max)
+			rss_max = rss;
+	}
+	print_stats("", t, n);
+	printf(" maxrss_kib=%ld\n", rss_max);
+	free(t);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2)
+		usage();
+	if (strcmp(argv[1], "box") == 0)
+		return mode_box(argc - 2, argv + 2);
+	if (strcmp(argv[1], "floor") == 0)
+		return mode_exec(argc - 2, argv + 2, 1);
+	if (strcmp(argv[1], "exec") == 0)
+		return mode_exec(argc - 2, argv + 2, 0);
+	usage();
+}

@@ -1,0 +1,102 @@
+#!/bin/bash
+# boxctl's command line, end to end, as TAP.  Runs itself again inside a
+# throwaway network and mount namespace (nothing touches the host).
+#   test_boxctl.sh BOXCTL ROOTFS
+set -u
+if [ -z "${LIBBOX_IN_THROWAWAY:-}" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		if [ "${CI:-}" = true ]; then echo "1..1"; echo "not ok 1 - needs root"; exit 1; fi
+		echo "1..0 # SKIP needs root"; exit 0
+	fi
+	LIBBOX_IN_THROWAWAY=1 exec unshare --net --mount --propagation private bash "$(readlink -f "$0")" "$@"
+fi
+boxctl=$1
+rootfs=$2
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+# check NAME WANT_STATUS WANT_OUTPUT_PATTERN CMD...: run CMD, compare
+check() {
+	local name=$1 want=$2 pattern=$3 out st
+	shift 3
+	out=$("$@" 2>&1)
+	st=$?
+	if [ "$st" = "$want" ] && grep -qE -- "$pattern" <<<"$out"; then
+		ok "$name"
+	else
+		not_ok "$name" "status $st (want $want), output:" "$out"
+	fi
+}
+ip link set lo up
+mounts_before=$(wc -l </proc/self/mountinfo)
+
+run() { "$boxctl" run --rootfs "$rootfs" "$@"; }
+
+check "--version" 0 '^boxctl version [0-9]+\.[0-9]+\.[0-9]+ \(libbox [0-9.]+\)$' "$boxctl" --version
+check "--help lists run" 0 '^  run ' "$boxctl" --help
+check "run --help" 0 '--read-only' "$boxctl" run --help
+check "no command" 125 'Usage' "$boxctl"
+check "unknown verb" 125 "'frobnicate' is not a boxctl command" "$boxctl" frobnicate
+check "unknown global flag" 125 'unknown flag: --bogus' "$boxctl" --bogus
+check "unknown run flag is one line and a hint" 125 "^boxctl run: unknown flag: --bogus$" run --bogus true
+check "unknown shorthand" 125 "unknown shorthand flag: 'Z'" run -Z true
+check "missing flag argument" 125 'flag needs an argument' "$boxctl" run --rootfs
+check "missing rootfs flag" 125 '--rootfs DIR is required' "$boxctl" run true
+check "missing command" 125 'no command given' run
+check "exit status passes through" 7 '' run sh -c 'exit 7'
+check "signal is 128+N" 143 '' run sh -c 'kill -TERM $$'
+check "stdout passes through" 0 '^hello$' run echo hello
+check "stdin passes through" 0 '^piped$' bash -c "echo piped | '$boxctl' run --rootfs '$rootfs' cat"
+check "command not found is 127" 127 'nosuch: executable file not found' run nosuch
+check "not executable is 126" 126 'Permission denied' run /etc/passwd
+check "bad rootfs is 125" 125 'root filesystem /nonexistent: No such file or directory' "$boxctl" run --rootfs /nonexistent true
+check "-e and -w" 0 '^bar /srv/app$' run -e FOO=bar -w /srv/app sh -c 'echo $FOO $(pwd)'
+check "-e KEY takes boxctl's value" 0 '^fromhost$' env LIBBOX_T=fromhost "$boxctl" run --rootfs "$rootfs" -e LIBBOX_T sh -c 'echo $LIBBOX_T'
+check "-u UID:GID" 0 '^1000 1002$' run -u 1000:1002 sh -c 'echo $(id -u) $(id -g)'
+check "-u rejects names" 125 'invalid user' run -u nobody true
+check "--hostname" 0 '^web$' run --hostname web hostname
+check "--read-only" 1 'Read-only file system' run --read-only touch /x
+check "--tmpfs" 0 'tmpfs /scratch tmpfs rw,nosuid,nodev,noexec' run --tmpfs /scratch grep scratch /proc/mounts
+tmp=$(mktemp -d)
+echo from-host >"$tmp/f"
+check "-v rw" 0 '^from-host$' run -v "$tmp:/data" sh -c 'cat /data/f; echo from-box > /data/g'
+check "-v wrote to the host" 0 '^from-box$' cat "$tmp/g"
+check "-v :ro" 1 'Read-only file system' run -v "$tmp:/data:ro" touch /data/h
+check "-v relative source" 125 'not an absolute path' run -v "rel:/data" true
+check "--network none has lo only" 0 '^lo$' run --network none ls /sys/class/net
+check "--network host sees our links" 0 'lo' run --network host ls /sys/class/net
+check "--network bridge is not there yet" 125 'bridge is not written yet' run --network bridge true
+check "--cap-drop ALL" 0 'CapEff:	0000000000000000' run --cap-drop ALL grep CapEff /proc/self/status
+check "--cap-add SYS_ADMIN" 0 'CapEff:	00000000a82425fb' run --cap-add SYS_ADMIN grep CapEff /proc/self/status
+check "--cap-add bogus" 125 'unknown capability "BOGUS"' run --cap-add BOGUS true
+check "seccomp default refuses unshare" 1 'Operation not permitted' run unshare -u true
+check "seccomp=unconfined" 0 'Seccomp:	0' run --security-opt seccomp=unconfined grep Seccomp: /proc/self/status
+echo '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}' >"$tmp/p.json"
+check "seccomp=FILE" 1 'Permission denied' run --security-opt "seccomp=$tmp/p.json" mkdir /tmp/d
+check "seccomp=missing file" 125 'seccomp profile /nonexistent.json' run --security-opt seccomp=/nonexistent.json true
+check "no-new-privileges=false" 0 'NoNewPrivs:	0' run --security-opt no-new-privileges=false grep NoNewPrivs /proc/self/status
+check "--ulimit" 0 '^64$' run --ulimit nofile=64:128 sh -c 'ulimit -n'
+check "--ulimit beyond the hard limit" 125 'setrlimit' run --ulimit nofile=1024:unlimited true
+check "init is pid 1 by default" 0 '^2$' run sh -c 'echo $$'
+check "--no-init makes the command pid 1" 0 '^1$' run --no-init sh -c 'echo $$'
+rm -rf "$tmp"
+
+# SIGTERM to boxctl reaches the command through the init
+out=$(mktemp)
+"$boxctl" run --rootfs "$rootfs" sh -c 'trap "echo TERM; exit 3" TERM; echo up; while :; do sleep 0.05; done' >"$out" 2>&1 &
+pid=$!
+for _ in $(seq 100); do grep -q up "$out" && break; sleep 0.05; done
+kill -TERM $pid
+wait $pid
+st=$?
+if [ $st = 3 ] && grep -q TERM "$out"; then ok "SIGTERM is forwarded"; else not_ok "SIGTERM is forwarded" "status $st" "$(cat "$out")"; fi
+rm -f "$out"
+
+# nothing left: no mount gained in our namespace, no child but ps itself
+if [ "$(wc -l </proc/self/mountinfo)" = "$mounts_before" ]; then ok "no leftover mounts"; else not_ok "no leftover mounts"; fi
+ps -o pid= --ppid $$ >"$rootfs.children.$$"
+if [ "$(wc -l <"$rootfs.children.$$")" = 1 ]; then ok "no leftover processes"; else not_ok "no leftover processes" "$(cat "$rootfs.children.$$")"; fi
+rm -f "$rootfs.children.$$"
+echo "1..$n"
+[ $failed = 0 ]
