@@ -5,11 +5,48 @@
  * the parent over the sync socket. */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "internal.h"
+
+/* The init is a copy of the program that embeds libbox: rename it, and
+ * blank its command line (our own copy of the argument area, found from
+ * /proc/self/stat fields 48 and 49), so that the box sees "box-init"
+ * rather than the host's command with its paths and arguments. */
+static void rename_self(void)
+{
+	static const char name[] = "box-init";
+	char buf[1024], *p;
+	unsigned long start = 0, end = 0;
+	ssize_t n;
+	int fd;
+
+	prctl(PR_SET_NAME, name, 0, 0, 0);
+	fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	/* the space after ")" starts field 3; stop at the one before field 48 */
+	for (int field = 2; p && field < 48; field++)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return;
+	start = strtoul(p + 1, &p, 10);
+	end = strtoul(p, NULL, 10);
+	if (start && end > start + sizeof(name)) {
+		memset((void *)start, 0, end - start);
+		memcpy((void *)start, name, sizeof(name));
+	}
+}
 
 _Noreturn void box_init_main(const struct box_child_args *a, const char *path)
 {
@@ -20,6 +57,7 @@ _Noreturn void box_init_main(const struct box_child_args *a, const char *path)
 	sigfillset(&all);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &all, NULL);
+	rename_self();
 	/* Box processes must not ptrace their init. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (pipe2(p, O_CLOEXEC) < 0) {

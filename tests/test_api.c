@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <seccomp.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -336,6 +338,39 @@ static void test_invalid_signal(void **state)
 	assert_int_equal(box_destroy(b), 0);
 }
 
+/* Inside Docker (its profile answers ENOSYS to clone3) libbox falls back
+ * to clone with CLONE_PIDFD; a time namespace then cannot be made. */
+static void test_clone3_refused(void **state)
+{
+	pid_t pid;
+	int st;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		scmp_filter_ctx sc = seccomp_init(SCMP_ACT_ALLOW);
+		box_config *cfg = harness_config(ARGV("/bin/sh", "-c", "exit 5"));
+		int code = -1, sig = -1, r;
+
+		if (!sc || seccomp_rule_add(sc, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) < 0 ||
+		    seccomp_load(sc) < 0)
+			_exit(90);
+		box_config_set_stdio(cfg, -1, -1, -1);
+		r = box_run(harness_ctx(), cfg, &code, &sig);
+		if (r != 0 || code != 5 || sig != 0)
+			_exit(91);
+		box_config_set_namespaces(cfg, BOX_NS_DEFAULT | BOX_NS_TIME);
+		r = box_run(harness_ctx(), cfg, &code, &sig);
+		if (r != -ENOSYS || !strstr(box_last_error(), "clone3"))
+			_exit(92);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_lifecycle_misuse),
 		cmocka_unit_test(test_destroy_before_start),
 		cmocka_unit_test(test_invalid_signal),
+		cmocka_unit_test(test_clone3_refused),
 	};
 
 	return harness_main("api", tests, sizeof(tests) / sizeof(tests[0]));

@@ -176,6 +176,58 @@ static void test_seccomp_default_refuses(void **state)
 	assert_string_equal(res.out, "ok\n");
 }
 
+static void test_seccomp_covers_the_compat_arch(void **state)
+{
+	(void)state;
+#if defined(__x86_64__)
+	harness_run(harness_config(ARGV("/probe", "getpid32")), &res);
+	assert_ran(&res);
+	assert_string_equal(res.out, "ok\n"); /* allowed, and not killed as a foreign arch */
+	harness_run(harness_config(ARGV("/probe", "keyctl32")), &res);
+	assert_string_equal(res.out, "EPERM\n");
+#else
+	skip();
+#endif
+}
+
+/* Each namespace flag gives a new namespace, and only those. */
+static void test_namespaces_are_new(void **state)
+{
+	static const struct {
+		unsigned flag;
+		const char *name;
+	} nss[] = {
+		{ BOX_NS_MOUNT, "mnt" }, { BOX_NS_UTS, "uts" },	  { BOX_NS_IPC, "ipc" },
+		{ BOX_NS_PID, "pid" },	 { BOX_NS_NET, "net" },	  { BOX_NS_USER, "user" },
+		{ BOX_NS_CGROUP, "cgroup" }, { BOX_NS_TIME, "time" },
+	};
+
+	(void)state;
+	for (int with_all = 0; with_all < 2; with_all++) {
+		unsigned flags = with_all ? BOX_NS_ALL : BOX_NS_MOUNT;
+		box_config *cfg = harness_config(ARGV("/bin/sh", "-c",
+			"for n in mnt uts ipc pid net user cgroup time; do echo $n=$(readlink /proc/self/ns/$n); done"));
+
+		assert_int_equal(box_config_set_namespaces(cfg, flags), 0);
+		harness_run(cfg, &res);
+		assert_ran(&res);
+		for (size_t i = 0; i < sizeof(nss) / sizeof(nss[0]); i++) {
+			char host[128], want[160], path[64];
+			ssize_t n;
+
+			snprintf(path, sizeof(path), "/proc/self/ns/%s", nss[i].name);
+			n = readlink(path, host, sizeof(host) - 1);
+			assert_true(n > 0);
+			host[n] = '\0';
+			snprintf(want, sizeof(want), "%s=%s\n", nss[i].name, host);
+			if (flags & nss[i].flag)
+				assert_not_contains(res.out, want);
+			else
+				assert_contains(res.out, want);
+		}
+	}
+}
+
 static void test_seccomp_unconfined_and_profile(void **state)
 {
 	char dir[] = "/tmp/libbox-test-XXXXXX", path[64];
@@ -479,6 +531,18 @@ static void test_init_reaps_orphans(void **state)
 	assert_int_equal(res.code, 0);
 }
 
+static void test_init_hides_the_host_command_line(void **state)
+{
+	box_config *cfg = harness_config(ARGV("/bin/sh", "-c", "tr -d '\\000' < /proc/1/cmdline; echo; cat /proc/1/comm"));
+
+	(void)state;
+	assert_int_equal(box_config_set_init(cfg, 1), 0);
+	harness_run(cfg, &res);
+	assert_ran(&res);
+	/* not "/…/build/tests/test_box" */
+	assert_string_equal(res.out, "box-init\nbox-init\n");
+}
+
 static void test_init_reports_the_commands_signal(void **state)
 {
 	box_config *cfg = harness_config(ARGV("/bin/sh", "-c", "kill -TERM $$"));
@@ -592,6 +656,8 @@ int main(void)
 		T(test_capabilities_are_dockers),
 		T(test_cap_add_and_drop),
 		T(test_seccomp_default_refuses),
+		T(test_seccomp_covers_the_compat_arch),
+		T(test_namespaces_are_new),
 		T(test_seccomp_unconfined_and_profile),
 		T(test_seccomp_cache),
 		T(test_readonly_root),
@@ -606,6 +672,7 @@ int main(void)
 		T(test_kill_without_init),
 		T(test_init_forwards_sigterm),
 		T(test_init_reaps_orphans),
+		T(test_init_hides_the_host_command_line),
 		T(test_init_reports_the_commands_signal),
 		T(test_exec_failure_at_start),
 		T(test_user_namespace),

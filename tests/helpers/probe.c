@@ -41,6 +41,20 @@ int main(int argc, char **argv)
 		return report(socket(40 /* AF_VSOCK */, SOCK_STREAM, 0));
 	if (strcmp(what, "personality") == 0)
 		return report(personality(0x0008 /* allowed? no: READ_IMPLIES_EXEC */ | 0x0400000));
+#if defined(__x86_64__)
+	/* the i386 entry point (int 0x80) from a 64-bit process: the filter
+	 * must cover the compat architecture too */
+	if (strcmp(what, "keyctl32") == 0 || strcmp(what, "getpid32") == 0) {
+		long nr = what[0] == 'k' ? 288 /* i386 keyctl */ : 20 /* i386 getpid */, ret;
+
+		__asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(0), "c"(0), "d"(0) : "memory");
+		if (ret < 0 && ret > -4096) {
+			errno = (int)-ret;
+			ret = -1;
+		}
+		return report(ret);
+	}
+#endif
 	if (strcmp(what, "mkdir") == 0)
 		return report(syscall(SYS_mkdir, "/tmp/probe-dir", 0755));
 	fprintf(stderr, "probe: unknown call %s\n", what);
