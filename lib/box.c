@@ -71,8 +71,12 @@ BOX_EXPORT int box_start(box *b)
 	if (b->pid < 0)
 		return box_err(ESRCH, "box %.12s: not running", b->id);
 	b->started = true;
-	if (write(b->sync_fd, "g", 1) != 1)
+	/* MSG_NOSIGNAL: a box that died before start must not SIGPIPE us */
+	if (send(b->sync_fd, "g", 1, MSG_NOSIGNAL) != 1) {
+		if (errno == EPIPE || errno == ECONNRESET)
+			return box_err(ESRCH, "box %.12s: its first process died before start", b->id);
 		return box_err_errno(errno, "box %.12s: start", b->id);
+	}
 	/* Without init, the socket reaches end of stream when execve closes
 	 * the child's end; with init, the init reports STARTED. */
 	r = box_msg_recv(b->sync_fd, &m, 0);

@@ -524,7 +524,7 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 		r = write_map(pid, "uid_map", local.uidmap, local.nuidmap, geteuid());
 		if (r == 0)
 			r = write_map(pid, "gid_map", local.gidmap, local.ngidmap, getegid());
-		if (r == 0 && write(b->sync_fd, "m", 1) != 1)
+		if (r == 0 && send(b->sync_fd, "m", 1, MSG_NOSIGNAL) != 1)
 			r = box_err_errno(errno, "signal the child");
 		if (r < 0)
 			goto out;

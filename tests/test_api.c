@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <seccomp.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -325,6 +326,28 @@ static void test_destroy_before_start(void **state)
 	harness_assert_clean(&before);
 }
 
+static void test_start_after_the_box_died(void **state)
+{
+	box_config *cfg = harness_config(ARGV("/bin/true"));
+	box *b = NULL;
+	int code, sig;
+
+	(void)state;
+	assert_int_equal(box_create(harness_ctx(), cfg, &b), 0);
+	box_config_free(cfg);
+	assert_int_equal(kill(box_pid(b), SIGKILL), 0);
+	{
+		struct pollfd p = { .fd = box_pidfd(b), .events = POLLIN };
+
+		assert_int_equal(poll(&p, 1, 5000), 1); /* dead for sure */
+	}
+	/* no SIGPIPE for us, a clear error instead */
+	assert_err(box_start(b), ESRCH, "died before start");
+	assert_int_equal(box_wait(b, &code, &sig), 0);
+	assert_int_equal(sig, SIGKILL);
+	assert_int_equal(box_destroy(b), 0);
+}
+
 static void test_invalid_signal(void **state)
 {
 	box_config *cfg = harness_config(ARGV("/bin/true"));
@@ -391,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_create_bad_seccomp_profiles),
 		cmocka_unit_test(test_lifecycle_misuse),
 		cmocka_unit_test(test_destroy_before_start),
+		cmocka_unit_test(test_start_after_the_box_died),
 		cmocka_unit_test(test_invalid_signal),
 		cmocka_unit_test(test_clone3_refused),
 	};
