@@ -120,16 +120,18 @@ BOX_EXPORT void box_config_free(box_config *cfg);
 BOX_EXPORT int box_config_set_argv(box_config *cfg, int argc, const char *const *argv);
 
 /* Set (value non-NULL) or remove (value NULL) one environment variable.
- * PATH defaults to the usual system path and HOME to /root (uid 0) or /
- * when the config does not set them.  Returns 0, -EINVAL (name NULL,
+ * PATH defaults to the usual system path, HOME to /root (uid 0) or /, and
+ * HOSTNAME to the box's host name, when the config does not set them.  Returns 0, -EINVAL (name NULL,
  * empty or containing '=') or -ENOMEM. */
 BOX_EXPORT int box_config_set_env(box_config *cfg, const char *name, const char *value);
 
-/* Working directory inside the box (absolute; created if missing).
- * Returns 0, -EINVAL or -ENOMEM. */
+/* Working directory inside the box (absolute; created if missing when the
+ * box has a root filesystem).  Returns 0, -EINVAL, -ENAMETOOLONG or
+ * -ENOMEM. */
 BOX_EXPORT int box_config_set_cwd(box_config *cfg, const char *path);
 
-/* User and group the command runs as (numeric ids inside the box). */
+/* User and group the command runs as (numeric ids inside the box).
+ * Returns 0 or -EINVAL ((uint32_t)-1, which is no id). */
 BOX_EXPORT int box_config_set_user(box_config *cfg, uint32_t uid, uint32_t gid);
 
 /* Supplementary groups (n ids; n = 0 clears them).
@@ -166,12 +168,13 @@ BOX_EXPORT int box_config_set_readonly_root(box_config *cfg, int on);
  * absolute path inside the box, resolved inside the root (symlinks never
  * lead out of it) and created when missing.  options: NULL or a comma
  * list: ro, rw, nosuid, suid, nodev, dev, noexec, exec, relatime,
- * norelatime, strictatime, noatime, nodiratime, bind, rbind, norbind,
- * private, rprivate, slave, rslave, shared, rshared, unbindable,
- * runbindable, and for file systems other keys (size=64m, mode=1777...)
- * passed to the file system.
- * Returns 0, -EINVAL (bad type, relative target, unknown option for a
- * bind) or -ENOMEM. */
+ * norelatime, strictatime, noatime, nodiratime, diratime, bind, rbind,
+ * norbind (these three matter for binds only), private, rprivate, slave,
+ * rslave, shared, rshared, unbindable, runbindable, and for file systems
+ * other keys (size=64m, mode=1777...) passed to the file system.
+ * An unknown file system type is found by box_create() (-ENODEV).
+ * Returns 0, -EINVAL (empty type, relative target or bind source, unknown
+ * option for a bind), -ENAMETOOLONG or -ENOMEM. */
 BOX_EXPORT int box_config_add_mount(box_config *cfg, const char *type, const char *source,
                                     const char *target, const char *options);
 
@@ -182,7 +185,9 @@ BOX_EXPORT int box_config_set_rlimit(box_config *cfg, const char *resource, uint
                                      uint64_t hard);
 
 /* Add or drop a capability by name ("NET_ADMIN", "CAP_NET_ADMIN", any
- * case) or "ALL".  Returns 0 or -EINVAL (unknown name). */
+ * case) or "ALL" (all that the caller has).  A capability added by name
+ * that the caller's bounding set lacks makes box_create() fail with
+ * -EPERM.  Returns 0 or -EINVAL (unknown name). */
 BOX_EXPORT int box_config_add_cap(box_config *cfg, const char *name);
 BOX_EXPORT int box_config_drop_cap(box_config *cfg, const char *name);
 

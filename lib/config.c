@@ -428,16 +428,21 @@ static int cap_change(box_config *c, const char *name, bool add, const char *fn)
 	if (!name)
 		return box_err(EINVAL, "%s: capability name is NULL", fn);
 	if (strcasecmp(name, "ALL") == 0) {
+		/* ALL means all that the caller can give */
 		c->caps = add ? ~0ull : 0;
+		c->caps_added = 0;
 		return 0;
 	}
 	cap = box_cap_from_name(name);
 	if (cap < 0)
 		return box_err(EINVAL, "%s: unknown capability \"%s\"", fn, name);
-	if (add)
+	if (add) {
 		c->caps |= 1ull << cap;
-	else
+		c->caps_added |= 1ull << cap;
+	} else {
 		c->caps &= ~(1ull << cap);
+		c->caps_added &= ~(1ull << cap);
+	}
 	return 0;
 }
 

@@ -99,6 +99,7 @@ struct box_config {
 	struct box_rlimit *rlimits;
 	size_t nrlimits;
 	uint64_t caps;        /* bit n = capability n kept */
+	uint64_t caps_added;  /* added by name: must be grantable, or box_create fails */
 	int seccomp_mode;
 	char *seccomp_profile;
 	bool no_new_privs;
@@ -233,6 +234,7 @@ struct box_child_args {
 	void *caps;           /* cap_t with the final sets */
 	char **envp;          /* the final environment */
 	int sync_fd;          /* child's end of the socket pair */
+	int parent_fd;        /* the parent's end: closed first thing in the child */
 	int stdio[3];         /* already opened in the parent */
 	int last_cap;
 };
@@ -245,7 +247,6 @@ struct box {
 	int sync_fd;          /* parent's end */
 	bool started, waited, init;
 	int exit_code, signal;
-	char *rootfs;
 };
 
 /* Spawn the child and run its setup; on success fills b->pid, b->pidfd,

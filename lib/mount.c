@@ -92,8 +92,8 @@ int box_plan_build(const struct box_config *cfg, struct box_plan *p)
 			goto oom;        \
 	} while (0)
 
+	/* no fallback for proc: binding the host's would show its processes */
 	ADD(plan_fs(p, "proc", "proc", NOSUID_NODEV_NOEXEC, NULL, 0));
-	op->fallback_bind = true;
 	ADD(plan_fs(p, "sysfs", "sys", NOSUID_NODEV_NOEXEC | MOUNT_ATTR_RDONLY, NULL, 0));
 	op->fallback_bind = true;
 	ADD(plan_fs(p, "tmpfs", "dev", MOUNT_ATTR_NOSUID | MOUNT_ATTR_STRICTATIME, dev_opts,

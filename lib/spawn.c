@@ -175,6 +175,12 @@ _Noreturn static void child_main(const struct box_child_args *a)
 	char go;
 
 	reset_signals();
+	/* Without this copy of the parent's end, a creator that dies before
+	 * box_start() leaves us waiting for an end of file that never comes. */
+	close(a->parent_fd);
+	/* The setup creates device nodes and directories with exact modes;
+	 * the command gets the usual 022 (set below). */
+	umask(0);
 	if (userns) {
 		/* the parent writes uid_map and gid_map, then one byte */
 		if (read(a->sync_fd, &go, 1) != 1)
@@ -247,7 +253,11 @@ _Noreturn static void child_main(const struct box_child_args *a)
 		if (!(cfg->caps & (1ull << c)))
 			CHECK(a, STEP_BOUNDING, prctl(PR_CAPBSET_DROP, c, 0, 0, 0));
 	CHECK(a, STEP_KEEPCAPS, prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0));
-	CHECK(a, STEP_SETGROUPS, setgroups((size_t)cfg->ngroups, (const gid_t *)cfg->groups));
+	/* (in a user namespace whose setgroups is denied, an empty list is
+	 * what we have already) */
+	if (setgroups((size_t)cfg->ngroups, (const gid_t *)cfg->groups) < 0 &&
+	    !(errno == EPERM && userns && cfg->ngroups == 0))
+		fail(a, STEP_SETGROUPS, errno, 0);
 	CHECK(a, STEP_SETGID, setresgid(cfg->gid, cfg->gid, cfg->gid));
 	CHECK(a, STEP_SETUID, setresuid(cfg->uid, cfg->uid, cfg->uid));
 	CHECK(a, STEP_CAPS, cap_set_proc((cap_t)a->caps));
@@ -267,6 +277,7 @@ _Noreturn static void child_main(const struct box_child_args *a)
 	if (cfg->no_new_privs)
 		CHECK(a, STEP_SECCOMP, load_seccomp(&a->bpf));
 
+	umask(022);
 	box_msg_send(a->sync_fd, STEP_READY, 0, 0);
 	if (read(a->sync_fd, &go, 1) != 1)
 		_exit(127); /* destroyed before start */
@@ -366,6 +377,17 @@ static int validate(const struct box_config *cfg)
 		return box_err(EINVAL, "box_create: a host name needs a uts namespace");
 	if ((cfg->nuidmap || cfg->ngidmap) && !(cfg->ns & BOX_NS_USER))
 		return box_err(EINVAL, "box_create: id maps need a user namespace");
+	for (int k = 0; k < 2 && (cfg->ns & BOX_NS_USER); k++) {
+		const struct box_idmap *m = k ? cfg->gidmap : cfg->uidmap;
+		int n = k ? cfg->ngidmap : cfg->nuidmap;
+		bool zero = n == 0; /* the default map maps 0 */
+
+		for (int i = 0; i < n; i++)
+			zero |= m[i].inside == 0;
+		if (!zero)
+			return box_err(EINVAL, "box_create: the %s map does not map %s 0, which sets "
+					       "up the box", k ? "gid" : "uid", k ? "gid" : "uid");
+	}
 	return 0;
 }
 
@@ -471,6 +493,23 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 	a.cfg = &local;
 	a.plan = &plan;
 	a.last_cap = box_cap_last();
+	{
+		uint64_t bounding = 0;
+
+		for (int c = 0; c <= a.last_cap; c++)
+			if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+				bounding |= 1ull << c;
+		if (local.caps_added & ~bounding) {
+			int c = __builtin_ctzll(local.caps_added & ~bounding);
+			char *name = cap_to_name((cap_value_t)c);
+
+			r = box_err(EPERM, "box_create: capability %s cannot be granted: the caller "
+					   "does not have it in its bounding set", name ? name : "?");
+			cap_free(name);
+			goto out;
+		}
+		local.caps &= bounding;
+	}
 	r = box_seccomp_compile(&local, b->ctx->state_dir, &a.bpf);
 	if (r < 0)
 		goto out;
@@ -495,6 +534,7 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 		goto out;
 	}
 	a.sync_fd = sv[1];
+	a.parent_fd = sv[0];
 
 	ca.flags = clone_flags(local.ns) | CLONE_PIDFD;
 	ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
@@ -524,6 +564,19 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 		r = write_map(pid, "uid_map", local.uidmap, local.nuidmap, geteuid());
 		if (r == 0)
 			r = write_map(pid, "gid_map", local.gidmap, local.ngidmap, getegid());
+		if (r == -EPERM) {
+			/* without CAP_SETGID (rootless) the kernel wants setgroups
+			 * denied before it takes a gid map */
+			char path[64];
+			int fd;
+
+			snprintf(path, sizeof(path), "/proc/%d/setgroups", pid);
+			fd = open(path, O_WRONLY | O_CLOEXEC);
+			if (fd >= 0 && write(fd, "deny", 4) == 4)
+				r = write_map(pid, "gid_map", local.gidmap, local.ngidmap, getegid());
+			if (fd >= 0)
+				close(fd);
+		}
 		if (r == 0 && send(b->sync_fd, "m", 1, MSG_NOSIGNAL) != 1)
 			r = box_err_errno(errno, "signal the child");
 		if (r < 0)

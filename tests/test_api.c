@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <linux/capability.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <seccomp.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -394,6 +397,130 @@ static void test_clone3_refused(void **state)
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* Run fn in a forked child; it reports through its exit status (0 = ok). */
+static void in_child(int (*fn)(void))
+{
+	pid_t pid = fork();
+	int st;
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(fn());
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static int caps_beyond_bounding(void)
+{
+	box_config *cfg = harness_config(ARGV("/bin/sh", "-c", "grep CapEff /proc/self/status"));
+	int code, sig, r;
+
+	if (prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0) < 0)
+		return 80;
+	/* asked for by name: a clear error */
+	box_config_add_cap(cfg, "SYS_ADMIN");
+	box_config_set_stdio(cfg, -1, -1, -1);
+	r = box_run(harness_ctx(), cfg, &code, &sig);
+	if (r != -EPERM || !strstr(box_last_error(), "capability cap_sys_admin cannot be granted"))
+		return 81;
+	/* ALL: all that we have */
+	box_config_add_cap(cfg, "ALL");
+	r = box_run(harness_ctx(), cfg, &code, &sig);
+	if (r != 0 || code != 0)
+		return 82;
+	box_config_free(cfg);
+	return 0;
+}
+
+static void test_caps_beyond_the_bounding_set(void **state)
+{
+	(void)state;
+	in_child(caps_beyond_bounding);
+}
+
+/* A box made by an unprivileged user, in a user namespace. */
+static int rootless(void)
+{
+	box_config *cfg = harness_config(ARGV("/bin/sh", "-c", "test $(id -u) = 0 && test -c /dev/null && hostname"));
+	int code = -1, sig = -1, r;
+
+	if (setgroups(0, NULL) < 0 || setresgid(1000, 1000, 1000) < 0 ||
+	    setresuid(1000, 1000, 1000) < 0)
+		return 70;
+	/* setresuid made us non-dumpable, which a user who logged in is not;
+	 * without this our children's /proc files would belong to root */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return 73;
+	box_config_set_namespaces(cfg, BOX_NS_DEFAULT | BOX_NS_USER);
+	box_config_set_hostname(cfg, "rootless");
+	box_config_set_stdio(cfg, -1, -1, 2);
+	r = box_run(harness_ctx(), cfg, &code, &sig);
+	if (r != 0) {
+		fprintf(stderr, "rootless: %s\n", box_last_error());
+		return 71;
+	}
+	return code == 0 ? 0 : 72;
+}
+
+static void test_rootless_user_namespace(void **state)
+{
+	(void)state;
+	in_child(rootless);
+}
+
+static void test_id_map_without_zero(void **state)
+{
+	box_config *cfg = harness_config(ARGV("/bin/true"));
+
+	(void)state;
+	assert_int_equal(box_config_set_namespaces(cfg, BOX_NS_DEFAULT | BOX_NS_USER), 0);
+	assert_int_equal(box_config_add_id_map(cfg, BOX_MAP_UID, 1000, 100000, 10), 0);
+	create_fails(cfg, EINVAL, "the uid map does not map uid 0");
+}
+
+static void test_userns_without_pidns_has_no_host_proc(void **state)
+{
+	box_config *cfg = harness_config(ARGV("/bin/true"));
+
+	(void)state;
+	/* proc cannot be mounted there, and the host's is never bound instead */
+	assert_int_equal(box_config_set_namespaces(cfg, BOX_NS_MOUNT | BOX_NS_USER | BOX_NS_NET), 0);
+	create_fails(cfg, EPERM, "mount proc on ");
+}
+
+/* A creator that dies between box_create and box_start takes the box
+ * with it: the box's first process sees the end of the socket and exits. */
+static void test_creator_dies_before_start(void **state)
+{
+	int p[2];
+	pid_t creator, boxpid = -1;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	creator = fork();
+	assert_true(creator >= 0);
+	if (creator == 0) {
+		box_config *cfg = harness_config(ARGV("/bin/sleep", "100"));
+		box *b = NULL;
+		pid_t pid;
+
+		if (box_create(harness_ctx(), cfg, &b) < 0)
+			_exit(1);
+		pid = box_pid(b);
+		if (write(p[1], &pid, sizeof(pid)) != sizeof(pid))
+			_exit(1);
+		_exit(0); /* no box_destroy */
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], &boxpid, sizeof(boxpid)), sizeof(boxpid));
+	close(p[0]);
+	assert_int_equal(waitpid(creator, NULL, 0), creator);
+	for (int i = 0; i < 200 && kill(boxpid, 0) == 0; i++)
+		usleep(10000);
+	assert_int_equal(kill(boxpid, 0), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -417,6 +544,11 @@ int main(void)
 		cmocka_unit_test(test_start_after_the_box_died),
 		cmocka_unit_test(test_invalid_signal),
 		cmocka_unit_test(test_clone3_refused),
+		cmocka_unit_test(test_caps_beyond_the_bounding_set),
+		cmocka_unit_test(test_rootless_user_namespace),
+		cmocka_unit_test(test_id_map_without_zero),
+		cmocka_unit_test(test_userns_without_pidns_has_no_host_proc),
+		cmocka_unit_test(test_creator_dies_before_start),
 	};
 
 	return harness_main("api", tests, sizeof(tests) / sizeof(tests[0]));

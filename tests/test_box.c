@@ -425,6 +425,19 @@ static void test_caller_fds_not_inherited(void **state)
 	close(fd);
 }
 
+static void test_dev_nodes_and_umask(void **state)
+{
+	box_config *cfg = harness_config(ARGV("/bin/sh", "-c",
+		"stat -c '%a %F' /dev/null /dev/zero /dev/tty; umask; echo x > /dev/null && echo WROTE"));
+
+	(void)state;
+	assert_int_equal(box_config_set_user(cfg, 1000, 1000), 0);
+	harness_run(cfg, &res);
+	assert_ran(&res);
+	assert_string_equal(res.out, "666 character special file\n666 character special file\n"
+				     "666 character special file\n0022\nWROTE\n");
+}
+
 static void test_env_and_cwd(void **state)
 {
 	box_config *cfg = harness_config(ARGV("/bin/sh", "-c", "echo $FOO $PATH $HOME; pwd"));
@@ -666,6 +679,7 @@ int main(void)
 		T(test_tmpfs_mount),
 		T(test_user_and_groups),
 		T(test_caller_fds_not_inherited),
+		T(test_dev_nodes_and_umask),
 		T(test_env_and_cwd),
 		T(test_network_none_has_lo_up),
 		T(test_exit_codes),

@@ -10,8 +10,8 @@ if [ -z "${LIBBOX_IN_THROWAWAY:-}" ]; then
 	fi
 	LIBBOX_IN_THROWAWAY=1 exec unshare --net --mount --propagation private bash "$(readlink -f "$0")" "$@"
 fi
-boxctl=$1
-rootfs=$2
+boxctl=$(readlink -f "$1")
+rootfs=$(readlink -f "$2")
 n=0
 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -50,10 +50,15 @@ check "stdout passes through" 0 '^hello$' run echo hello
 check "stdin passes through" 0 '^piped$' bash -c "echo piped | '$boxctl' run --rootfs '$rootfs' cat"
 check "command not found is 127" 127 'nosuch: executable file not found' run nosuch
 check "not executable is 126" 126 'Permission denied' run /etc/passwd
+printf '\177ELFgarbage' >"$rootfs.garbage.$$"
+chmod 755 "$rootfs.garbage.$$"
+check "exec format error is 126" 126 'Exec format error' run -v "$rootfs.garbage.$$:/a:ro" /a
+rm -f "$rootfs.garbage.$$"
 check "bad rootfs is 125" 125 'root filesystem /nonexistent: No such file or directory' "$boxctl" run --rootfs /nonexistent true
 check "-e and -w" 0 '^bar /srv/app$' run -e FOO=bar -w /srv/app sh -c 'echo $FOO $(pwd)'
 check "-e KEY takes boxctl's value" 0 '^fromhost$' env LIBBOX_T=fromhost "$boxctl" run --rootfs "$rootfs" -e LIBBOX_T sh -c 'echo $LIBBOX_T'
 check "-u UID:GID" 0 '^1000 1002$' run -u 1000:1002 sh -c 'echo $(id -u) $(id -g)'
+check "-u UID takes group 0, as docker" 0 '^1000 0$' run -u 1000 sh -c 'echo $(id -u) $(id -g)'
 check "-u rejects names" 125 'invalid user' run -u nobody true
 check "--hostname" 0 '^web$' run --hostname web hostname
 check "--read-only" 1 'Read-only file system' run --read-only touch /x
@@ -69,6 +74,7 @@ check "--network host sees our links" 0 'lo' run --network host ls /sys/class/ne
 check "--network bridge is not there yet" 125 'bridge is not written yet' run --network bridge true
 check "--cap-drop ALL" 0 'CapEff:	0000000000000000' run --cap-drop ALL grep CapEff /proc/self/status
 check "--cap-add SYS_ADMIN" 0 'CapEff:	00000000a82425fb' run --cap-add SYS_ADMIN grep CapEff /proc/self/status
+check "--cap-add ALL is what boxctl has" 0 "CapEff:	$(sed -n 's/^CapBnd:\t//p' /proc/self/status)" run --cap-add ALL grep CapEff /proc/self/status
 check "--cap-add bogus" 125 'unknown capability "BOGUS"' run --cap-add BOGUS true
 check "seccomp default refuses unshare" 1 'Operation not permitted' run unshare -u true
 check "seccomp=unconfined" 0 'Seccomp:	0' run --security-opt seccomp=unconfined grep Seccomp: /proc/self/status

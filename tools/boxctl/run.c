@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,15 +239,20 @@ static int wait_forwarding(box *b, int *code, int *sig)
 	return box_wait(b, code, sig);
 }
 
-static int exit_status_for(int r, const char *cmd)
+/* docker's convention: 127 the command is not found, 126 it cannot be
+ * invoked, 125 the box could not be made.  box_start() fails only when
+ * execve does; box_create() reports its lookup of the command as
+ * "COMMAND: ...". */
+static int exit_status_for(int r, bool started, const char *cmd)
 {
 	const char *msg = box_last_error();
+	size_t n = strlen(cmd);
+	bool about_cmd = started || (strncmp(msg, cmd, n) == 0 && msg[n] == ':');
 
 	boxctl_error("%s", msg);
-	/* docker's convention: 126 cannot invoke, 127 not found, 125 the rest */
-	if (strstr(msg, cmd) && (r == -ENOENT))
+	if (about_cmd && r == -ENOENT)
 		return 127;
-	if (strstr(msg, cmd) && (r == -EACCES || r == -ENOEXEC))
+	if (about_cmd && (r == -EACCES || r == -ENOEXEC || started))
 		return 126;
 	return 125;
 }
@@ -299,7 +305,8 @@ int cmd_run(int argc, char **argv)
 							      "(numeric; names do not exist yet)", optarg);
 				break;
 			}
-			r = box_config_set_user(cfg, uid, colon ? gid : uid) < 0 ? lib_fail(-1) : 0;
+			/* as docker without a passwd entry: group 0 unless given */
+			r = box_config_set_user(cfg, uid, colon ? gid : 0) < 0 ? lib_fail(-1) : 0;
 			break;
 		case OPT_GROUP_ADD:
 			if (ngroups >= 64 || parse_u32(optarg, &groups[ngroups]) < 0)
@@ -387,10 +394,13 @@ int cmd_run(int argc, char **argv)
 	sigaddset(&block, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &block, &old);
 	r = box_create(ctx, cfg, &b);
-	if (r == 0)
-		r = box_start(b);
 	if (r < 0) {
-		status = exit_status_for(r, argv[optind]);
+		status = exit_status_for(r, false, argv[optind]);
+		goto out;
+	}
+	r = box_start(b);
+	if (r < 0) {
+		status = exit_status_for(r, true, argv[optind]);
 		goto out;
 	}
 	r = wait_forwarding(b, &code, &sig);
