@@ -76,6 +76,15 @@ BOX_EXPORT int box_ctx_set_store_dir(box_ctx *ctx, const char *dir);
 BOX_EXPORT const char *box_ctx_state_dir(const box_ctx *ctx);
 BOX_EXPORT const char *box_ctx_store_dir(const box_ctx *ctx);
 
+/* The cgroup under which every box of ctx gets its own, default "/libbox".
+ * An absolute path is taken from the root of each cgroup hierarchy; a
+ * relative one from the caller's own cgroup (for a delegated subtree).
+ * Directories of the path that do not exist are created (and, on cgroup
+ * v2, the controllers enabled in them); existing ones are never changed.
+ * Returns 0, -EINVAL (NULL, empty, or a ".." component) or -ENOMEM. */
+BOX_EXPORT int box_ctx_set_cgroup_parent(box_ctx *ctx, const char *path);
+BOX_EXPORT const char *box_ctx_cgroup_parent(const box_ctx *ctx);
+
 /* ---------------------------------------------------------------------
  * Config: what to run and how
  * ------------------------------------------------------------------- */
@@ -216,6 +225,54 @@ BOX_EXPORT int box_config_set_init(box_config *cfg, int on);
 BOX_EXPORT int box_config_set_no_pivot(box_config *cfg, int on);
 
 /* ---------------------------------------------------------------------
+ * Config: resource limits (cgroups v1 and v2)
+ * ------------------------------------------------------------------- */
+
+/* Cgroup modes for box_config_set_cgroup(). */
+#define BOX_CGROUP_AUTO 0 /* a cgroup if the host gives one; required when a
+			     limit is set (the default) */
+#define BOX_CGROUP_ON   1 /* a cgroup, or box_create() fails */
+#define BOX_CGROUP_OFF  2 /* none: the box stays in its creator's cgroups */
+
+/* Limits for box_config_set_limit().  -1 means "no limit" where it says. */
+#define BOX_LIMIT_MEMORY             1 /* bytes (v2 memory.max, v1 memory.limit_in_bytes); -1 */
+#define BOX_LIMIT_MEMORY_SWAP        2 /* bytes of memory plus swap, as docker's
+					  --memory-swap (v2 memory.swap.max gets the
+					  difference); -1 */
+#define BOX_LIMIT_MEMORY_RESERVATION 3 /* bytes (v2 memory.low, v1 soft limit); -1 */
+#define BOX_LIMIT_CPU_QUOTA          4 /* microseconds per period (--cpus 0.5 is
+					  50000 of 100000); -1 */
+#define BOX_LIMIT_CPU_PERIOD         5 /* microseconds, 1000..1000000 (default 100000) */
+#define BOX_LIMIT_CPU_SHARES         6 /* v1 shares 2..262144 (v2: turned into a weight) */
+#define BOX_LIMIT_CPU_WEIGHT         7 /* v2 weight 1..10000 (v1: turned into shares) */
+#define BOX_LIMIT_PIDS               8 /* tasks; -1 */
+#define BOX_LIMIT_IO_WEIGHT          9 /* 1..10000 (v1 blkio.weight 10..1000, scaled) */
+
+/* Set one limit.  Returns 0 or -EINVAL (unknown limit, value out of range). */
+BOX_EXPORT int box_config_set_limit(box_config *cfg, int limit, int64_t value);
+
+/* The CPUs and memory nodes the box may use, in the kernel's list form
+ * ("0-2,4"); NULL leaves one as it is.  Returns 0, -EINVAL or -ENOMEM. */
+BOX_EXPORT int box_config_set_cpuset(box_config *cfg, const char *cpus, const char *mems);
+
+/* Kinds of io limits for box_config_add_io_limit(). */
+#define BOX_IO_READ_BPS   0
+#define BOX_IO_WRITE_BPS  1
+#define BOX_IO_READ_IOPS  2
+#define BOX_IO_WRITE_IOPS 3
+
+/* Limit the box's io on one block device: device is its path ("/dev/vda")
+ * or "MAJOR:MINOR".  Returns 0, -EINVAL (bad kind or value), -ENOENT or
+ * -ENOTBLK (not a block device) or -ENOMEM. */
+BOX_EXPORT int box_config_add_io_limit(box_config *cfg, const char *device, int kind,
+				       uint64_t value);
+
+/* BOX_CGROUP_AUTO, _ON or _OFF.  Without a cgroup there is no device
+ * controller either, so the box then loses CAP_MKNOD (unless it is in a
+ * user namespace, where mknod is refused anyway).  Returns 0 or -EINVAL. */
+BOX_EXPORT int box_config_set_cgroup(box_config *cfg, int mode);
+
+/* ---------------------------------------------------------------------
  * Boxes: lifecycle
  * ------------------------------------------------------------------- */
 
@@ -257,6 +314,44 @@ BOX_EXPORT int box_pidfd(const box *b);
 
 /* The box's id: 64 hexadecimal characters.  NULL if b is NULL. */
 BOX_EXPORT const char *box_id(const box *b);
+
+/* Change the limits of a running box: those that cfg sets (only limits
+ * are read from cfg).  Returns 0, -ENOTSUP (the box has no cgroup), or
+ * the error of the first limit the kernel refused. */
+BOX_EXPORT int box_update_limits(box *b, const box_config *cfg);
+
+/* Statistics for box_stats(), indexes into its array. */
+#define BOX_STAT_MEMORY_CURRENT 0 /* bytes */
+#define BOX_STAT_MEMORY_PEAK    1 /* bytes */
+#define BOX_STAT_CPU_USER       2 /* microseconds */
+#define BOX_STAT_CPU_SYSTEM     3 /* microseconds */
+#define BOX_STAT_PIDS_CURRENT   4
+#define BOX_STAT_IO_READ_BYTES  5
+#define BOX_STAT_IO_WRITE_BYTES 6
+#define BOX_STAT_COUNT          7 /* grows in later versions */
+
+/* Read the box's statistics into values[0..n-1] (n may be smaller or
+ * larger than BOX_STAT_COUNT); a value the host does not give is
+ * UINT64_MAX.  Returns the number of values filled, -EINVAL or -ENOTSUP
+ * (no cgroup). */
+BOX_EXPORT int box_stats(box *b, uint64_t *values, int n);
+
+/* Freeze and thaw every process of the box.  Returns 0, -ENOTSUP (no
+ * cgroup), -ETIMEDOUT (the kernel did not finish freezing in 5 s). */
+BOX_EXPORT int box_pause(box *b);
+BOX_EXPORT int box_resume(box *b);
+
+/* Send sig to every process of the box (its cgroup).  SIGKILL uses
+ * cgroup.kill where the kernel has it.  Returns 0, -EINVAL or -ENOTSUP. */
+BOX_EXPORT int box_kill_all(box *b, int sig);
+
+/* After box_wait(): 1 if the kernel's OOM killer killed a process of the
+ * box (its memory limit was hit), else 0.  -EINVAL if b is NULL. */
+BOX_EXPORT int box_oom_killed(const box *b);
+
+/* The box's cgroup, relative to the hierarchy roots ("/libbox/<id>"),
+ * or NULL when it has none. */
+BOX_EXPORT const char *box_cgroup(const box *b);
 
 /* Create, start, wait for and destroy a box: one call for embedders.
  * *exit_code and *signal as for box_wait().

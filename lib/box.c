@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "internal.h"
+#include "cgroup/cgroup.h"
 
 static int make_id(char out[65])
 {
@@ -112,6 +113,7 @@ BOX_EXPORT int box_wait(box *b, int *exit_code, int *signal)
 		while (b->init && box_msg_recv(b->sync_fd, &m, MSG_DONTWAIT) == 1)
 			if (m.step == STEP_EXITED)
 				status = (int)m.detail;
+		b->oom = b->cg && box_cgroup_oom_kills(b->cg) > 0;
 		b->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 		b->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 		b->waited = true;
@@ -150,12 +152,91 @@ BOX_EXPORT int box_destroy(box *b)
 		syscall(SYS_pidfd_send_signal, b->pidfd, SIGKILL, NULL, 0);
 		r = box_wait(b, NULL, NULL);
 	}
+	/* what is left of the box (all of it without a pid namespace) goes
+	 * with its cgroup */
+	if (b->cg) {
+		int rc = box_cgroup_destroy(TAKE_PTR(b->cg));
+
+		if (r == 0)
+			r = rc;
+	}
 	if (b->pidfd >= 0)
 		close(b->pidfd);
 	if (b->sync_fd >= 0)
 		close(b->sync_fd);
 	free(b);
 	return r;
+}
+
+/* ---- the box's cgroup ---- */
+
+static int need_cgroup(box *b, const char *fn)
+{
+	box_err_clear();
+	if (!b)
+		return box_err(EINVAL, "%s: box is NULL", fn);
+	if (!b->cg)
+		return box_err(ENOTSUP, "box %.12s: %s: the box has no cgroup", b->id, fn);
+	return 0;
+}
+
+BOX_EXPORT int box_update_limits(box *b, const box_config *cfg)
+{
+	int r = need_cgroup(b, "box_update_limits");
+
+	if (r < 0)
+		return r;
+	if (!cfg)
+		return box_err(EINVAL, "box_update_limits: config is NULL");
+	return box_cgroup_apply(b->cg, cfg);
+}
+
+BOX_EXPORT int box_stats(box *b, uint64_t *values, int n)
+{
+	int r = need_cgroup(b, "box_stats");
+
+	if (r < 0)
+		return r;
+	if (!values || n < 0)
+		return box_err(EINVAL, "box_stats: no array to fill");
+	return box_cgroup_stats(b->cg, values, n);
+}
+
+BOX_EXPORT int box_pause(box *b)
+{
+	int r = need_cgroup(b, "box_pause");
+
+	return r < 0 ? r : box_cgroup_freeze(b->cg, true);
+}
+
+BOX_EXPORT int box_resume(box *b)
+{
+	int r = need_cgroup(b, "box_resume");
+
+	return r < 0 ? r : box_cgroup_freeze(b->cg, false);
+}
+
+BOX_EXPORT int box_kill_all(box *b, int sig)
+{
+	int r = need_cgroup(b, "box_kill_all");
+
+	if (r < 0)
+		return r;
+	if (sig < 0 || sig >= _NSIG)
+		return box_err(EINVAL, "box %.12s: invalid signal %d", b->id, sig);
+	return box_cgroup_kill(b->cg, sig);
+}
+
+BOX_EXPORT int box_oom_killed(const box *b)
+{
+	if (!b)
+		return box_err(EINVAL, "box_oom_killed: box is NULL");
+	return b->oom ? 1 : 0;
+}
+
+BOX_EXPORT const char *box_cgroup(const box *b)
+{
+	return b && b->cg ? b->cg->path : NULL;
 }
 
 BOX_EXPORT int box_pid(const box *b)

@@ -8,6 +8,8 @@
 #include <strings.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "internal.h"
 
@@ -70,6 +72,9 @@ BOX_EXPORT void box_config_free(box_config *c)
 	free(c->mounts);
 	free(c->rlimits);
 	free(c->seccomp_profile);
+	free(c->cpuset_cpus);
+	free(c->cpuset_mems);
+	free(c->io);
 	free(c);
 }
 
@@ -508,5 +513,114 @@ BOX_EXPORT int box_config_set_no_pivot(box_config *c, int on)
 {
 	CFG_CHECK(c, "box_config_set_no_pivot");
 	c->no_pivot = on != 0;
+	return 0;
+}
+
+/* ---- cgroup limits ---- */
+
+static const struct {
+	int64_t min, max;
+	bool unlimited; /* -1 allowed */
+	const char *name;
+} limit_range[BOX_LIMIT_LAST + 1] = {
+	[BOX_LIMIT_MEMORY] = { 1, INT64_MAX, true, "memory" },
+	[BOX_LIMIT_MEMORY_SWAP] = { 1, INT64_MAX, true, "memory+swap" },
+	[BOX_LIMIT_MEMORY_RESERVATION] = { 0, INT64_MAX, true, "memory reservation" },
+	[BOX_LIMIT_CPU_QUOTA] = { 1000, INT64_MAX / 2, true, "cpu quota" },
+	[BOX_LIMIT_CPU_PERIOD] = { 1000, 1000000, false, "cpu period" },
+	[BOX_LIMIT_CPU_SHARES] = { 2, 262144, false, "cpu shares" },
+	[BOX_LIMIT_CPU_WEIGHT] = { 1, 10000, false, "cpu weight" },
+	[BOX_LIMIT_PIDS] = { 1, INT64_MAX, true, "pids" },
+	[BOX_LIMIT_IO_WEIGHT] = { 1, 10000, false, "io weight" },
+};
+
+BOX_EXPORT int box_config_set_limit(box_config *c, int limit, int64_t value)
+{
+	CFG_CHECK(c, "box_config_set_limit");
+	if (limit < 1 || limit > BOX_LIMIT_LAST)
+		return box_err(EINVAL, "box_config_set_limit: unknown limit %d", limit);
+	if (!(value == -1 && limit_range[limit].unlimited) &&
+	    (value < limit_range[limit].min || value > limit_range[limit].max))
+		return box_err(EINVAL, "box_config_set_limit: %s %lld is out of range (%lld to %lld%s)",
+			       limit_range[limit].name, (long long)value,
+			       (long long)limit_range[limit].min, (long long)limit_range[limit].max,
+			       limit_range[limit].unlimited ? ", or -1" : "");
+	/* shares and weight are one setting in two scales: the last one wins */
+	if (limit == BOX_LIMIT_CPU_SHARES)
+		c->limits_set &= ~(1u << BOX_LIMIT_CPU_WEIGHT);
+	if (limit == BOX_LIMIT_CPU_WEIGHT)
+		c->limits_set &= ~(1u << BOX_LIMIT_CPU_SHARES);
+	c->limits[limit] = value;
+	c->limits_set |= 1u << limit;
+	return 0;
+}
+
+static bool valid_cpu_list(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || *s == ',' || *s == '-'))
+			return false;
+	return true;
+}
+
+BOX_EXPORT int box_config_set_cpuset(box_config *c, const char *cpus, const char *mems)
+{
+	CFG_CHECK(c, "box_config_set_cpuset");
+	if ((cpus && !valid_cpu_list(cpus)) || (mems && !valid_cpu_list(mems)))
+		return box_err(EINVAL, "box_config_set_cpuset: \"%s\" is not a list like 0-2,4",
+			       cpus && !valid_cpu_list(cpus) ? cpus : mems);
+	if (cpus && replace_str(&c->cpuset_cpus, cpus, "box_config_set_cpuset") < 0)
+		return -ENOMEM;
+	if (mems && replace_str(&c->cpuset_mems, mems, "box_config_set_cpuset") < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+BOX_EXPORT int box_config_add_io_limit(box_config *c, const char *device, int kind, uint64_t value)
+{
+	struct box_io_limit *grown;
+	unsigned major, minor;
+	struct stat st;
+	char end;
+
+	CFG_CHECK(c, "box_config_add_io_limit");
+	if (kind < BOX_IO_READ_BPS || kind > BOX_IO_WRITE_IOPS)
+		return box_err(EINVAL, "box_config_add_io_limit: unknown kind %d", kind);
+	if (value == 0)
+		return box_err(EINVAL, "box_config_add_io_limit: a limit of 0 would stop all io");
+	if (!device)
+		return box_err(EINVAL, "box_config_add_io_limit: device is NULL");
+	if (sscanf(device, "%u:%u%c", &major, &minor, &end) == 2) {
+		/* as given */
+	} else if (stat(device, &st) < 0) {
+		return box_err_errno(errno, "box_config_add_io_limit: %s", device);
+	} else if (!S_ISBLK(st.st_mode)) {
+		return box_err(ENOTBLK, "box_config_add_io_limit: %s is not a block device", device);
+	} else {
+		major = major(st.st_rdev);
+		minor = minor(st.st_rdev);
+	}
+	for (size_t i = 0; i < c->nio; i++) {
+		if (c->io[i].major == major && c->io[i].minor == minor && c->io[i].kind == kind) {
+			c->io[i].value = value;
+			return 0;
+		}
+	}
+	grown = realloc(c->io, (c->nio + 1) * sizeof(*grown));
+	if (!grown)
+		return box_err(ENOMEM, "box_config_add_io_limit: out of memory");
+	c->io = grown;
+	c->io[c->nio++] = (struct box_io_limit){ major, minor, kind, value };
+	return 0;
+}
+
+BOX_EXPORT int box_config_set_cgroup(box_config *c, int mode)
+{
+	CFG_CHECK(c, "box_config_set_cgroup");
+	if (mode != BOX_CGROUP_AUTO && mode != BOX_CGROUP_ON && mode != BOX_CGROUP_OFF)
+		return box_err(EINVAL, "box_config_set_cgroup: unknown mode %d", mode);
+	c->cgroup_mode = mode;
 	return 0;
 }

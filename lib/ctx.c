@@ -16,7 +16,8 @@ BOX_EXPORT int box_ctx_new(box_ctx **out)
 		return box_err(ENOMEM, "box_ctx_new: out of memory");
 	ctx->state_dir = strdup("/run/libbox");
 	ctx->store_dir = strdup("/var/lib/libbox");
-	if (!ctx->state_dir || !ctx->store_dir) {
+	ctx->cgroup_parent = strdup("/libbox");
+	if (!ctx->state_dir || !ctx->store_dir || !ctx->cgroup_parent) {
 		box_ctx_free(ctx);
 		return box_err(ENOMEM, "box_ctx_new: out of memory");
 	}
@@ -30,6 +31,7 @@ BOX_EXPORT void box_ctx_free(box_ctx *ctx)
 		return;
 	free(ctx->state_dir);
 	free(ctx->store_dir);
+	free(ctx->cgroup_parent);
 	free(ctx);
 }
 
@@ -71,4 +73,28 @@ BOX_EXPORT const char *box_ctx_state_dir(const box_ctx *ctx)
 BOX_EXPORT const char *box_ctx_store_dir(const box_ctx *ctx)
 {
 	return ctx ? ctx->store_dir : NULL;
+}
+
+BOX_EXPORT int box_ctx_set_cgroup_parent(box_ctx *ctx, const char *path)
+{
+	char *copy;
+
+	box_err_clear();
+	if (!ctx)
+		return box_err(EINVAL, "box_ctx_set_cgroup_parent: ctx is NULL");
+	if (!path || !path[0] || strcmp(path, "..") == 0 || strncmp(path, "../", 3) == 0 ||
+	    strstr(path, "/../") || (strlen(path) >= 3 && strcmp(path + strlen(path) - 3, "/..") == 0))
+		return box_err(EINVAL, "cgroup parent \"%s\": must be a path without \"..\"",
+			       path ? path : "(null)");
+	copy = strdup(path);
+	if (!copy)
+		return box_err(ENOMEM, "box_ctx_set_cgroup_parent: out of memory");
+	free(ctx->cgroup_parent);
+	ctx->cgroup_parent = copy;
+	return 0;
+}
+
+BOX_EXPORT const char *box_ctx_cgroup_parent(const box_ctx *ctx)
+{
+	return ctx ? ctx->cgroup_parent : NULL;
 }

@@ -50,6 +50,7 @@ char **strv_split(const char *s, char sep);
 struct box_ctx {
 	char *state_dir;
 	char *store_dir;
+	char *cgroup_parent;
 };
 
 /* ---- config ---- */
@@ -80,6 +81,13 @@ struct box_rlimit {
 };
 
 #define BOX_MAX_IDMAP 340
+#define BOX_LIMIT_LAST BOX_LIMIT_IO_WEIGHT
+
+struct box_io_limit {
+	unsigned major, minor;
+	int kind;                      /* BOX_IO_* */
+	uint64_t value;
+};
 
 struct box_config {
 	char **argv;
@@ -106,7 +114,25 @@ struct box_config {
 	int stdio[3];
 	bool init;
 	bool no_pivot;
+	/* cgroups */
+	int cgroup_mode;
+	int64_t limits[BOX_LIMIT_LAST + 1];
+	uint32_t limits_set;           /* bit n: limit n was set */
+	char *cpuset_cpus, *cpuset_mems;
+	struct box_io_limit *io;
+	size_t nio;
 };
+
+static inline bool cfg_has_limit(const struct box_config *c, int limit)
+{
+	return c->limits_set & (1u << limit);
+}
+
+/* Whether the config asks for anything only a cgroup gives. */
+static inline bool cfg_needs_cgroup(const struct box_config *c)
+{
+	return c->limits_set || c->cpuset_cpus || c->cpuset_mems || c->nio;
+}
 
 /* Parse a capability name ("NET_ADMIN", "cap_net_admin"); -1 if unknown. */
 int box_cap_from_name(const char *name);
@@ -134,6 +160,7 @@ enum box_op_kind {
 	OP_MASK,       /* hide target: /dev/null over a file, ro tmpfs over a dir */
 	OP_READONLY,   /* remount target read-only (recursively) */
 	OP_MKDIR,      /* create target */
+	OP_CGROUP_V1,  /* the box's v1 hierarchies under target (in its cgroup namespace) */
 };
 
 struct box_op {
@@ -150,6 +177,7 @@ struct box_op {
 	bool fallback_bind;      /* OP_MOUNT_FS: bind the host's path on EPERM */
 	mode_t mode;             /* OP_MKNOD, OP_MKDIR */
 	dev_t dev;               /* OP_MKNOD */
+	const struct box_cgroup *cg; /* OP_CGROUP_V1 */
 };
 
 struct box_plan {
@@ -157,7 +185,9 @@ struct box_plan {
 	size_t nops, cap;
 };
 
-int box_plan_build(const struct box_config *cfg, struct box_plan *plan);
+struct box_cgroup;
+/* cg: the box's cgroup (NULL: none), for /sys/fs/cgroup in the box. */
+int box_plan_build(const struct box_config *cfg, const struct box_cgroup *cg, struct box_plan *plan);
 void box_plan_free(struct box_plan *plan);
 /* Describe op i for an error message, e.g. "mount proc on /proc". */
 void box_plan_describe(const struct box_plan *plan, size_t i, const char *rootfs, char *buf,
@@ -186,6 +216,7 @@ int box_link_lo_up(void);
 enum box_step {
 	STEP_NONE = 0,
 	STEP_USERNS_WAIT,
+	STEP_CGROUPNS,
 	STEP_STDIO,
 	STEP_SETSID,
 	STEP_LO_UP,
@@ -235,12 +266,17 @@ struct box_child_args {
 	char **envp;          /* the final environment */
 	int sync_fd;          /* child's end of the socket pair */
 	int parent_fd;        /* the parent's end: closed first thing in the child */
+	bool wait_parent;     /* wait for a byte: id maps written, cgroups joined */
+	bool unshare_cgroupns;/* unshare the cgroup namespace once in the cgroup */
 	int stdio[3];         /* already opened in the parent */
 	int last_cap;
 };
 
+struct box_cgroup;
 struct box {
 	box_ctx *ctx;
+	struct box_cgroup *cg;        /* NULL: no cgroup */
+	bool oom;
 	char id[65];
 	pid_t pid;
 	int pidfd;

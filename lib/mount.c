@@ -13,6 +13,7 @@
 #include <sys/sysmacros.h>
 
 #include "internal.h"
+#include "cgroup/cgroup.h"
 
 /* ---- building (parent) ---- */
 
@@ -74,8 +75,9 @@ static const char *const dev_links[][2] = {
 
 #define NOSUID_NODEV_NOEXEC (MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
 
-int box_plan_build(const struct box_config *cfg, struct box_plan *p)
+int box_plan_build(const struct box_config *cfg, const struct box_cgroup *cg, struct box_plan *p)
 {
+	static const struct box_op_opt cgroup_tmpfs_opts[] = { { "mode", "755" } };
 	static const struct box_op_opt dev_opts[] = { { "mode", "755" }, { "size", "65536k" } };
 	static const struct box_op_opt shm_opts[] = { { "mode", "1777" }, { "size", "65536k" } };
 	/* gid=5 (tty) is left out in a user namespace, where it may be unmapped */
@@ -112,6 +114,19 @@ int box_plan_build(const struct box_config *cfg, struct box_plan *p)
 	ADD(plan_fs(p, "tmpfs", "dev/shm", NOSUID_NODEV_NOEXEC, shm_opts, ARRAY_SIZE(shm_opts)));
 	if (cfg->ns & BOX_NS_IPC)
 		ADD(plan_fs(p, "mqueue", "dev/mqueue", NOSUID_NODEV_NOEXEC, NULL, 0));
+	/* the box's own cgroups, read-only, as its cgroup namespace shows them */
+	if (cg && (cfg->ns & BOX_NS_CGROUP)) {
+		if (cg->version == 2) {
+			ADD(plan_fs(p, "cgroup2", "sys/fs/cgroup", NOSUID_NODEV_NOEXEC | MOUNT_ATTR_RDONLY,
+				    NULL, 0));
+		} else if (!userns) { /* v1 cannot be mounted in a user namespace */
+			ADD(plan_fs(p, "tmpfs", "sys/fs/cgroup", NOSUID_NODEV_NOEXEC, cgroup_tmpfs_opts,
+				    ARRAY_SIZE(cgroup_tmpfs_opts)));
+			ADD(plan_add(p, OP_CGROUP_V1, "sys/fs/cgroup"));
+			op->cg = cg;
+			ADD(plan_add(p, OP_READONLY, "sys/fs/cgroup"));
+		}
+	}
 
 	for (size_t i = 0; i < cfg->nmounts; i++) {
 		const struct box_mount *m = &cfg->mounts[i];
@@ -186,6 +201,9 @@ void box_plan_describe(const struct box_plan *p, size_t i, const char *rootfs, c
 		break;
 	case OP_MKDIR:
 		snprintf(buf, len, "mkdir %s/%s", rootfs, op->target);
+		break;
+	case OP_CGROUP_V1:
+		snprintf(buf, len, "mount the box's cgroups on %s/%s", rootfs, op->target);
 		break;
 	}
 }
@@ -284,6 +302,60 @@ static int open_parent(int rootfd, const char *target, char *buf, size_t len, co
 	return box_mkdir_in_root(rootfd, buf, 0755);
 }
 
+/* Each v1 hierarchy the box is in, on TARGET/<its controllers>. */
+static int mount_cgroup_v1(const struct box_op *op, int rootfd)
+{
+	const struct box_cg_host *h;
+	const struct box_cgroup *cg = op->cg;
+	char path[4096], word[32];
+	int r;
+
+	r = box_cg_host_get(&h); /* detected by the parent already: no work here */
+	if (r < 0)
+		return r;
+	for (int c = 0; c < CTRL_COUNT; c++) {
+		struct box_op_opt opts[CTRL_COUNT];
+		char words[CTRL_COUNT][32];
+		size_t n = 0;
+		struct box_op fs = { .kind = OP_MOUNT_FS, .fstype = "cgroup",
+				     .attr_set = MOUNT_ATTR_RDONLY | NOSUID_NODEV_NOEXEC };
+		bool first = true;
+		int fd;
+
+		if (!cg->v1_dir[c] || !h->v1_ctrls[c])
+			continue;
+		for (int d = 0; d < c; d++)
+			if (cg->v1_dir[d] && strcmp(cg->v1_dir[d], cg->v1_dir[c]) == 0)
+				first = false;
+		if (!first)
+			continue;
+		/* "cpu,cpuacct": one flag per controller */
+		for (const char *p = h->v1_ctrls[c]; *p && n < CTRL_COUNT;) {
+			size_t len = strcspn(p, ",");
+
+			if (len >= sizeof(word))
+				return -ENAMETOOLONG;
+			memcpy(words[n], p, len);
+			words[n][len] = '\0';
+			opts[n] = (struct box_op_opt){ words[n], NULL };
+			n++;
+			p += len + (p[len] == ',');
+		}
+		fs.opts = opts;
+		fs.nopts = n;
+		if (snprintf(path, sizeof(path), "%s/%s", op->target, h->v1_ctrls[c]) >= (int)sizeof(path))
+			return -ENAMETOOLONG;
+		fd = box_mkdir_in_root(rootfd, path, 0755);
+		if (fd < 0)
+			return fd;
+		r = mount_fs(&fs, fd);
+		close(fd);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int run_op(const struct box_op *op, int rootfd, bool in_userns)
 {
 	char parent[4096], host[4096];
@@ -379,6 +451,8 @@ static int run_op(const struct box_op *op, int rootfd, bool in_userns)
 			return fd;
 		close(fd);
 		return 0;
+	case OP_CGROUP_V1:
+		return mount_cgroup_v1(op, rootfd);
 	}
 	return -EINVAL;
 }

@@ -30,10 +30,12 @@
 #include <sys/wait.h>
 
 #include "internal.h"
+#include "cgroup/cgroup.h"
 
 static const char *const step_names[] = {
 	[STEP_NONE] = "setup",
 	[STEP_USERNS_WAIT] = "wait for the user namespace maps",
+	[STEP_CGROUPNS] = "unshare the cgroup namespace",
 	[STEP_STDIO] = "set up stdio",
 	[STEP_SETSID] = "setsid",
 	[STEP_LO_UP] = "bring up lo",
@@ -181,10 +183,16 @@ _Noreturn static void child_main(const struct box_child_args *a)
 	/* The setup creates device nodes and directories with exact modes;
 	 * the command gets the usual 022 (set below). */
 	umask(0);
-	if (userns) {
-		/* the parent writes uid_map and gid_map, then one byte */
+	if (a->wait_parent) {
+		/* the parent writes uid_map and gid_map and puts us in our
+		 * cgroups, then one byte */
 		if (read(a->sync_fd, &go, 1) != 1)
 			_exit(127);
+	}
+	/* Made here, not by clone, so that its root is the box's cgroup. */
+	if (a->unshare_cgroupns)
+		CHECK(a, STEP_CGROUPNS, unshare(CLONE_NEWCGROUP));
+	if (userns) {
 		/* Become root of the new namespace when 0 is mapped (our own
 		 * host uid may not be), keeping the namespace's capabilities. */
 		if (setresgid(0, 0, 0) < 0 && errno != EINVAL)
@@ -471,6 +479,7 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 	int sv[2] = { -1, -1 }, pidfd = -1;
 	struct box_msg m;
 	struct stat st;
+	bool devctl = false, placed = false;
 	pid_t pid;
 	int r;
 
@@ -486,9 +495,31 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 		if (stat(rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
 			return box_err(ENOTDIR, "root filesystem %s: not a directory", cfg->rootfs);
 		local.rootfs = rootfs;
-		r = box_plan_build(&local, &plan);
+	}
+	r = box_cgroup_create(b->ctx, &local, b->id, &b->cg);
+	if (r < 0)
+		return r;
+	if (b->cg) {
+		r = box_cgroup_apply(b->cg, &local);
+		if (r == 0) {
+			r = box_cgroup_devices(b->cg);
+			devctl = r == 0;
+			if (r == -ENOTSUP)
+				r = 0;
+		}
 		if (r < 0)
-			return r;
+			goto out;
+		box_err_clear();
+	}
+	/* Without a device controller, mknod would give the box any device
+	 * of the host: keep CAP_MKNOD only where the kernel refuses mknod
+	 * anyway (a user namespace). */
+	if (!devctl && !(local.ns & BOX_NS_USER))
+		local.caps &= ~(1ull << CAP_MKNOD);
+	if (local.rootfs) {
+		r = box_plan_build(&local, b->cg, &plan);
+		if (r < 0)
+			goto out;
 	}
 	a.cfg = &local;
 	a.plan = &plan;
@@ -537,6 +568,18 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 	a.parent_fd = sv[0];
 
 	ca.flags = clone_flags(local.ns) | CLONE_PIDFD;
+	if (b->cg) {
+		/* the child makes its cgroup namespace once it is in its cgroup */
+		ca.flags &= ~(uint64_t)CLONE_NEWCGROUP;
+		a.unshare_cgroupns = local.ns & BOX_NS_CGROUP;
+		if (b->cg->version == 2) {
+			/* in its cgroup before its first instruction */
+			ca.flags |= CLONE_INTO_CGROUP;
+			ca.cgroup = (uint64_t)b->cg->v2fd;
+			placed = true;
+		}
+	}
+	a.wait_parent = (local.ns & BOX_NS_USER) || (b->cg && !placed);
 	ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
 	/* exit_signal 0: no SIGCHLD, and a waitpid(-1) of the embedding
 	 * program cannot reap the box by accident (we wait with __WALL). */
@@ -546,7 +589,10 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 		/* clone3 refused (Docker's seccomp profile answers ENOSYS; so do
 		 * valgrind and kernels before 5.3): clone with CLONE_PIDFD, which
 		 * stores the pidfd where the parent tid would go. */
-		pid = (pid_t)syscall(SYS_clone, (unsigned long)ca.flags, NULL, &pidfd, NULL, NULL);
+		placed = false;
+		a.wait_parent = (local.ns & BOX_NS_USER) || b->cg;
+		pid = (pid_t)syscall(SYS_clone, (unsigned long)(ca.flags & ~(uint64_t)CLONE_INTO_CGROUP),
+				     NULL, &pidfd, NULL, NULL);
 	}
 	if (pid < 0) {
 		r = box_err_errno(errno, "clone3 (namespaces 0x%x)", local.ns);
@@ -560,6 +606,13 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 	b->pid = pid;
 	b->pidfd = pidfd;
 	b->sync_fd = TAKE_FD(sv[0]);
+	/* v1 (or clone without CLONE_INTO_CGROUP): the child waits, stopped
+	 * before anything of its own, until it is in its cgroups */
+	if (b->cg && !placed) {
+		r = box_cgroup_enter(b->cg, pid);
+		if (r < 0)
+			goto out;
+	}
 	if (local.ns & BOX_NS_USER) {
 		r = write_map(pid, "uid_map", local.uidmap, local.nuidmap, geteuid());
 		if (r == 0)
@@ -577,10 +630,12 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 			if (fd >= 0)
 				close(fd);
 		}
-		if (r == 0 && send(b->sync_fd, "m", 1, MSG_NOSIGNAL) != 1)
-			r = box_err_errno(errno, "signal the child");
 		if (r < 0)
 			goto out;
+	}
+	if (a.wait_parent && send(b->sync_fd, "m", 1, MSG_NOSIGNAL) != 1) {
+		r = box_err_errno(errno, "box_create: signal the child");
+		goto out;
 	}
 	r = box_msg_recv(b->sync_fd, &m, 0);
 	if (r == 1 && m.step == STEP_READY)
@@ -600,6 +655,13 @@ out:
 		close(TAKE_FD(b->pidfd));
 		close(TAKE_FD(b->sync_fd));
 		b->pid = -1;
+	}
+	if (r < 0 && b->cg) {
+		char msg[1024];
+
+		snprintf(msg, sizeof(msg), "%s", box_last_error());
+		box_cgroup_destroy(TAKE_PTR(b->cg));
+		box_err(-r, "%s", msg);
 	}
 	for (int i = 0; i < 2; i++)
 		if (sv[i] >= 0)

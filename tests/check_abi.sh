@@ -11,7 +11,7 @@ lib=$build/lib/libbox.so.1
 n=0
 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done; }
 need() {
 	command -v "$1" >/dev/null && return 0
 	if [ "${CI:-}" = true ]; then not_ok "$1 is installed"; else n=$((n + 1)); echo "ok $n - # SKIP $1 is not installed"; fi

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -52,6 +53,77 @@ const char *harness_probe(void)
 }
 
 static char state_dir[] = "/tmp/libbox-test-state-XXXXXX";
+static char cgroup_parent[64];
+
+const char *harness_cgroup_parent(void)
+{
+	if (!cgroup_parent[0])
+		snprintf(cgroup_parent, sizeof(cgroup_parent), "/libbox-test-%d-%ld", getpid(),
+			 (long)time(NULL));
+	return cgroup_parent;
+}
+
+/* Every cgroup mount point, for the checks and the cleanup. */
+int harness_cgroup_mounts(char mounts[][256], int max)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char line[4096];
+	int n = 0;
+
+	if (!f)
+		return 0;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		char mnt[256], fstype[32], opts[512];
+		char *dash = strstr(line, " - ");
+
+		if (!dash || sscanf(line, "%*d %*d %*s %*s %255s", mnt) != 1 ||
+		    sscanf(dash + 3, "%31s %*s %511s", fstype, opts) != 2)
+			continue;
+		/* v1 hierarchies of controllers, and cgroup2 */
+		if (strcmp(fstype, "cgroup2") == 0 ||
+		    (strcmp(fstype, "cgroup") == 0 && !strstr(opts, "name=")))
+			snprintf(mounts[n++], 256, "%s", mnt);
+	}
+	fclose(f);
+	return n;
+}
+
+/* Remove the (empty) box cgroups under our parent. */
+void harness_remove_stray_cgroups(void)
+{
+	char mounts[16][256], path[4400], sub[4700];
+	int n = harness_cgroup_mounts(mounts, 16);
+
+	for (int i = 0; i < n; i++) {
+		DIR *d;
+		struct dirent *e;
+
+		snprintf(path, sizeof(path), "%s%s", mounts[i], harness_cgroup_parent());
+		d = opendir(path);
+		while (d && (e = readdir(d))) {
+			if (e->d_type != DT_DIR || e->d_name[0] == '.')
+				continue;
+			snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+			for (int k = 0; k < 100 && rmdir(sub) < 0 && errno == EBUSY; k++)
+				usleep(10000);
+		}
+		if (d)
+			closedir(d);
+	}
+}
+
+/* The parent holds nothing once the boxes are gone: remove it. */
+static void remove_cgroup_parent(void)
+{
+	char mounts[16][256], path[4400];
+	int n = harness_cgroup_mounts(mounts, 16);
+
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s%s", mounts[i], harness_cgroup_parent());
+		if (rmdir(path) < 0 && errno != ENOENT)
+			fprintf(stderr, "harness: rmdir %s: %s\n", path, strerror(errno));
+	}
+}
 
 static void remove_state_dir(void)
 {
@@ -76,9 +148,11 @@ box_ctx *harness_ctx(void)
 	if (!ctx) {
 		assert_non_null(mkdtemp(state_dir));
 		atexit(remove_state_dir);
+		atexit(remove_cgroup_parent);
 		assert_int_equal(box_ctx_new(&ctx), 0);
 		assert_int_equal(box_ctx_set_state_dir(ctx, state_dir), 0);
 		assert_int_equal(box_ctx_set_store_dir(ctx, "/var/lib/libbox-test-store-unused"), 0);
+		assert_int_equal(box_ctx_set_cgroup_parent(ctx, harness_cgroup_parent()), 0);
 	}
 	return ctx;
 }
@@ -183,8 +257,30 @@ static int count_fds(void)
 	return n;
 }
 
+/* Directories under our cgroup parent, in every hierarchy. */
+static int count_cgroups(void)
+{
+	char mounts[16][256], path[4400];
+	int n = harness_cgroup_mounts(mounts, 16), count = 0;
+
+	for (int i = 0; i < n; i++) {
+		DIR *d;
+		struct dirent *e;
+
+		snprintf(path, sizeof(path), "%s%s", mounts[i], harness_cgroup_parent());
+		d = opendir(path);
+		if (!d)
+			continue;
+		while ((e = readdir(d)))
+			count += e->d_type == DT_DIR && e->d_name[0] != '.';
+		closedir(d);
+	}
+	return count;
+}
+
 void harness_snapshot(struct leftovers *s)
 {
+	s->cgroups = count_cgroups();
 	s->mounts = count_lines("/proc/self/mountinfo");
 	s->children = count_children();
 	s->fds = count_fds();
@@ -198,6 +294,7 @@ void harness_assert_clean(const struct leftovers *before)
 	assert_int_equal(now.mounts, before->mounts);
 	assert_int_equal(now.children, before->children);
 	assert_int_equal(now.fds, before->fds);
+	assert_int_equal(now.cgroups, before->cgroups);
 }
 
 void harness_write_file(const char *path, const char *content, int mode)
@@ -213,6 +310,7 @@ void harness_write_file(const char *path, const char *content, int mode)
 int harness_main(const char *name, const struct CMUnitTest *tests, size_t n)
 {
 	cmocka_set_message_output(CM_OUTPUT_TAP);
+	harness_cgroup_parent(); /* named by this process, before any fork */
 	if (harness_enter_throwaway_host() < 0) {
 		if (harness_in_ci()) {
 			printf("1..1\nnot ok 1 - %s: needs root to make a throwaway host\n", name);

@@ -21,7 +21,7 @@ int harness_enter_throwaway_host(void);
 	do {                                                                \
 		if (harness_in_ci())                                        \
 			fail_msg("would skip in CI: %s", why);               \
-		print_message("skipped: %s\n", why);                         \
+		print_message("# skipped: %s\n", why);                         \
 		skip();                                                     \
 	} while (0)
 int harness_in_ci(void);
@@ -30,6 +30,9 @@ const char *harness_rootfs(void);  /* the busybox rootfs */
 const char *harness_probe(void);   /* the static probe binary */
 box_ctx *harness_ctx(void);
 const char *harness_state_dir(void); /* the ctx's private state directory */
+const char *harness_cgroup_parent(void); /* the ctx's cgroup parent, removed at exit */
+int harness_cgroup_mounts(char mounts[][256], int max);
+void harness_remove_stray_cgroups(void);
 
 /* A config on the test rootfs running argv (NULL-terminated). */
 box_config *harness_config(const char *const *argv);
@@ -50,7 +53,7 @@ void harness_sh(const char *script, struct run_result *res);
 /* Snapshot of what a box could leave behind in the test's host: mounts in
  * our namespace, our child processes, our open fds. */
 struct leftovers {
-	int mounts, children, fds;
+	int mounts, children, fds, cgroups;
 };
 void harness_snapshot(struct leftovers *s);
 /* Assert that nothing changed since the snapshot. */

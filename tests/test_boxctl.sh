@@ -15,7 +15,7 @@ rootfs=$(readlink -f "$2")
 n=0
 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done; }
 # check NAME WANT_STATUS WANT_OUTPUT_PATTERN CMD...: run CMD, compare
 check() {
 	local name=$1 want=$2 pattern=$3 out st
@@ -31,7 +31,10 @@ check() {
 ip link set lo up
 mounts_before=$(wc -l </proc/self/mountinfo)
 
-run() { "$boxctl" run --rootfs "$rootfs" "$@"; }
+cgp=/libbox-test-boxctl-$$
+run() { "$boxctl" run --rootfs "$rootfs" --cgroup-parent "$cgp" "$@"; }
+remove_cgroup_parent() { for m in $(awk '$9 == "cgroup" || $9 == "cgroup2" { print $5 }' /proc/self/mountinfo); do [ -d "$m$cgp" ] && rmdir "$m$cgp"; done; }
+trap remove_cgroup_parent EXIT
 
 check "--version" 0 '^boxctl version [0-9]+\.[0-9]+\.[0-9]+ \(libbox [0-9.]+\)$' "$boxctl" --version
 check "--help lists run" 0 '^  run ' "$boxctl" --help
@@ -47,16 +50,16 @@ check "missing command" 125 'no command given' run
 check "exit status passes through" 7 '' run sh -c 'exit 7'
 check "signal is 128+N" 143 '' run sh -c 'kill -TERM $$'
 check "stdout passes through" 0 '^hello$' run echo hello
-check "stdin passes through" 0 '^piped$' bash -c "echo piped | '$boxctl' run --rootfs '$rootfs' cat"
+check "stdin passes through" 0 '^piped$' bash -c "echo piped | '$boxctl' run --rootfs '$rootfs' --cgroup-parent '$cgp' cat"
 check "command not found is 127" 127 'nosuch: executable file not found' run nosuch
 check "not executable is 126" 126 'Permission denied' run /etc/passwd
 printf '\177ELFgarbage' >"$rootfs.garbage.$$"
 chmod 755 "$rootfs.garbage.$$"
 check "exec format error is 126" 126 'Exec format error' run -v "$rootfs.garbage.$$:/a:ro" /a
 rm -f "$rootfs.garbage.$$"
-check "bad rootfs is 125" 125 'root filesystem /nonexistent: No such file or directory' "$boxctl" run --rootfs /nonexistent true
+check "bad rootfs is 125" 125 'root filesystem /nonexistent: No such file or directory' "$boxctl" run --rootfs /nonexistent --cgroup-parent "$cgp" true
 check "-e and -w" 0 '^bar /srv/app$' run -e FOO=bar -w /srv/app sh -c 'echo $FOO $(pwd)'
-check "-e KEY takes boxctl's value" 0 '^fromhost$' env LIBBOX_T=fromhost "$boxctl" run --rootfs "$rootfs" -e LIBBOX_T sh -c 'echo $LIBBOX_T'
+check "-e KEY takes boxctl's value" 0 '^fromhost$' env LIBBOX_T=fromhost "$boxctl" run --rootfs "$rootfs" --cgroup-parent "$cgp" -e LIBBOX_T sh -c 'echo $LIBBOX_T'
 check "-u UID:GID" 0 '^1000 1002$' run -u 1000:1002 sh -c 'echo $(id -u) $(id -g)'
 check "-u UID takes group 0, as docker" 0 '^1000 0$' run -u 1000 sh -c 'echo $(id -u) $(id -g)'
 check "-u rejects names" 125 'invalid user' run -u nobody true
@@ -90,7 +93,7 @@ rm -rf "$tmp"
 
 # SIGTERM to boxctl reaches the command through the init
 out=$(mktemp)
-"$boxctl" run --rootfs "$rootfs" sh -c 'trap "echo TERM; exit 3" TERM; echo up; while :; do sleep 0.05; done' >"$out" 2>&1 &
+"$boxctl" run --rootfs "$rootfs" --cgroup-parent "$cgp" sh -c 'trap "echo TERM; exit 3" TERM; echo up; while :; do sleep 0.05; done' >"$out" 2>&1 &
 pid=$!
 for _ in $(seq 100); do grep -q up "$out" && break; sleep 0.05; done
 kill -TERM $pid

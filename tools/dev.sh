@@ -44,7 +44,9 @@ demo() {
 	[ -x "$rootfs/bin/busybox" ] || tests/rootfs/mkbusybox.sh "$rootfs"
 	echo "== a box on a busybox root (from Debian's busybox-static): its own pid, uts,"
 	echo "   ipc, mount and network namespaces, Docker's capabilities and seccomp filter"
-	build/tools/boxctl/boxctl run --rm --rootfs "$rootfs" --hostname demo-box sh -c '
+	trap 'for m in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do rmdir "$m/libbox-demo" 2>/dev/null; done; true' RETURN
+	build/tools/boxctl/boxctl run --rm --rootfs "$rootfs" --cgroup-parent /libbox-demo \
+		--hostname demo-box --memory 64m --pids-limit 64 sh -c '
 		echo "hostname:      $(hostname)"
 		echo "my pid:        $$ (pid 1 is the init)"
 		echo "processes:     $(ps -o pid= | wc -l) visible"
@@ -73,7 +75,10 @@ for log in sys.argv[1:]:
                 if "# SKIP" in l and plan == 0:
                     skipped += 1
                 continue
-            if re.match(r"^not ok\b", l):
+            if re.match(r"^(not )?ok\b.*#\s*SKIP", l, re.I):
+                # cmocka writes a skip as "not ok N # SKIP"
+                skipped += 1; seen += 1
+            elif re.match(r"^not ok\b", l):
                 failed += 1; seen += 1
             elif re.match(r"^ok\b", l):
                 seen += 1

@@ -10,7 +10,9 @@
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/socket.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static int report(long r)
@@ -55,6 +57,33 @@ int main(int argc, char **argv)
 		return report(ret);
 	}
 #endif
+	if (strcmp(what, "hog") == 0) {
+		/* touch memory until the OOM killer ends us */
+		for (size_t total = 0;; total += 1 << 20) {
+			char *p = malloc(1 << 20);
+
+			if (!p) {
+				printf("malloc failed after %zu MiB\n", total >> 20);
+				return 1;
+			}
+			memset(p, 0x5a, 1 << 20);
+		}
+	}
+	if (strcmp(what, "spin") == 0) {
+		/* burn cpu for argv[2] seconds of wall time */
+		struct timespec t0, t;
+		double secs = argc > 2 ? atof(argv[2]) : 1;
+		volatile unsigned long n = 0;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do {
+			for (int i = 0; i < 100000; i++)
+				n++;
+			clock_gettime(CLOCK_MONOTONIC, &t);
+		} while ((double)(t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9 < secs);
+		printf("ok\n");
+		return 0;
+	}
 	if (strcmp(what, "mkdir") == 0)
 		return report(syscall(SYS_mkdir, "/tmp/probe-dir", 0755));
 	fprintf(stderr, "probe: unknown call %s\n", what);

@@ -45,6 +45,23 @@ static void run_usage(FILE *f)
 		"      --security-opt OPT      seccomp=unconfined, seccomp=FILE,\n"
 		"                              no-new-privileges[=true|false]\n"
 		"      --ulimit NAME=SOFT[:HARD]  set a resource limit\n"
+		"  -m, --memory SIZE           memory limit (bytes, or 512k, 64m, 2g)\n"
+		"      --memory-swap SIZE      memory plus swap limit (-1: unlimited)\n"
+		"      --memory-reservation SIZE  soft memory limit\n"
+		"      --cpus N                cpus' worth of time (1.5)\n"
+		"      --cpu-period US         cfs period, microseconds\n"
+		"      --cpu-quota US          cfs quota, microseconds per period\n"
+		"  -c, --cpu-shares N          relative cpu weight (2 to 262144)\n"
+		"      --cpuset-cpus LIST      cpus the box may use (0-1,3)\n"
+		"      --cpuset-mems LIST      memory nodes the box may use\n"
+		"      --pids-limit N          most tasks at once (-1: unlimited)\n"
+		"      --blkio-weight N        relative io weight (10 to 1000)\n"
+		"      --device-read-bps DEV:RATE   read limit on a device (/dev/vda:1m)\n"
+		"      --device-write-bps DEV:RATE  write limit on a device\n"
+		"      --device-read-iops DEV:N     read operations per second\n"
+		"      --device-write-iops DEV:N    write operations per second\n"
+		"      --cgroup-parent PATH    the cgroup under which the box gets its own\n"
+		"                              (default /libbox)\n"
 		"      --init                  run a tiny init as pid 1 (the default)\n"
 		"      --no-init               run the command itself as pid 1\n"
 		"      --help                  show this help\n");
@@ -53,7 +70,9 @@ static void run_usage(FILE *f)
 enum {
 	OPT_ROOTFS = 256, OPT_RM, OPT_HOSTNAME, OPT_READ_ONLY, OPT_TMPFS, OPT_NETWORK,
 	OPT_CAP_ADD, OPT_CAP_DROP, OPT_SECURITY_OPT, OPT_INIT, OPT_NO_INIT, OPT_HELP,
-	OPT_GROUP_ADD, OPT_ULIMIT,
+	OPT_GROUP_ADD, OPT_ULIMIT, OPT_CGROUP_PARENT, OPT_MEMORY_SWAP, OPT_MEMORY_RESERVATION,
+	OPT_CPUS, OPT_CPU_PERIOD, OPT_CPU_QUOTA, OPT_CPUSET_CPUS, OPT_CPUSET_MEMS, OPT_PIDS_LIMIT,
+	OPT_BLKIO_WEIGHT, OPT_DEV_READ_BPS, OPT_DEV_WRITE_BPS, OPT_DEV_READ_IOPS, OPT_DEV_WRITE_IOPS,
 };
 
 static const struct option run_options[] = {
@@ -73,6 +92,22 @@ static const struct option run_options[] = {
 	{ "cap-drop", required_argument, NULL, OPT_CAP_DROP },
 	{ "security-opt", required_argument, NULL, OPT_SECURITY_OPT },
 	{ "ulimit", required_argument, NULL, OPT_ULIMIT },
+	{ "cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT },
+	{ "memory", required_argument, NULL, 'm' },
+	{ "memory-swap", required_argument, NULL, OPT_MEMORY_SWAP },
+	{ "memory-reservation", required_argument, NULL, OPT_MEMORY_RESERVATION },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "cpu-period", required_argument, NULL, OPT_CPU_PERIOD },
+	{ "cpu-quota", required_argument, NULL, OPT_CPU_QUOTA },
+	{ "cpu-shares", required_argument, NULL, 'c' },
+	{ "cpuset-cpus", required_argument, NULL, OPT_CPUSET_CPUS },
+	{ "cpuset-mems", required_argument, NULL, OPT_CPUSET_MEMS },
+	{ "pids-limit", required_argument, NULL, OPT_PIDS_LIMIT },
+	{ "blkio-weight", required_argument, NULL, OPT_BLKIO_WEIGHT },
+	{ "device-read-bps", required_argument, NULL, OPT_DEV_READ_BPS },
+	{ "device-write-bps", required_argument, NULL, OPT_DEV_WRITE_BPS },
+	{ "device-read-iops", required_argument, NULL, OPT_DEV_READ_IOPS },
+	{ "device-write-iops", required_argument, NULL, OPT_DEV_WRITE_IOPS },
 	{ "init", no_argument, NULL, OPT_INIT },
 	{ "no-init", no_argument, NULL, OPT_NO_INIT },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -105,6 +140,74 @@ static int parse_limit(const char *s, uint64_t *out)
 	errno = 0;
 	*out = strtoull(s, &end, 10);
 	return errno || !*s || *end || *s == '-' ? -EINVAL : 0;
+}
+
+/* docker's sizes: a number of bytes with an optional b, k, m, g or t
+ * (powers of 1024), or -1 where unlimited is allowed. */
+static int parse_size(const char *s, bool allow_unlimited, int64_t *out)
+{
+	static const char units[] = "bkmgt";
+	char *end;
+	double v;
+	const char *u;
+
+	if (allow_unlimited && strcmp(s, "-1") == 0) {
+		*out = -1;
+		return 0;
+	}
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0 || (*end && end[1] && !(end[2] == '\0' &&
+							       (end[1] == 'b' || end[1] == 'B'))))
+		return -EINVAL;
+	if (*end) {
+		u = strchr(units, *end | 0x20);
+		if (!u)
+			return -EINVAL;
+		for (long i = u - units; i > 0; i--)
+			v *= 1024;
+	}
+	if (v < 1 || v > 9.2e18)
+		return -EINVAL;
+	*out = (int64_t)v;
+	return 0;
+}
+
+static int parse_i64(const char *s, int64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	return errno || end == s || *end ? -EINVAL : 0;
+}
+
+static int set_limit(box_config *cfg, int limit, int64_t value)
+{
+	if (box_config_set_limit(cfg, limit, value) < 0) {
+		boxctl_error("%s", box_last_error());
+		return 125;
+	}
+	return 0;
+}
+
+/* --device-read-bps /dev/vda:1m */
+static int io_limit(box_config *cfg, int kind, char *spec, bool rate)
+{
+	char *colon = strrchr(spec, ':');
+	int64_t v;
+
+	if (!colon)
+		return boxctl_usage_error("run", "invalid device limit \"%s\": want DEVICE:%s", spec,
+					  rate ? "RATE" : "N");
+	*colon = '\0';
+	if ((rate ? parse_size(colon + 1, false, &v) : parse_i64(colon + 1, &v)) < 0 || v < 1)
+		return boxctl_usage_error("run", "invalid device limit value \"%s\"", colon + 1);
+	if (box_config_add_io_limit(cfg, spec, kind, (uint64_t)v) < 0) {
+		boxctl_error("%s", box_last_error());
+		return 125;
+	}
+	return 0;
 }
 
 /* The value of a library failure: print its message, return 125. */
@@ -274,7 +377,7 @@ int cmd_run(int argc, char **argv)
 	}
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:e:w:u:v:", run_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:e:w:u:v:m:c:", run_options, NULL)) != -1) {
 		uint32_t uid, gid;
 		char *colon;
 
@@ -348,6 +451,77 @@ int cmd_run(int argc, char **argv)
 		case OPT_ULIMIT:
 			r = ulimit_opt(cfg, optarg);
 			break;
+		case 'm':
+		case OPT_MEMORY_SWAP:
+		case OPT_MEMORY_RESERVATION: {
+			int64_t v;
+			int limit = c == 'm' ? BOX_LIMIT_MEMORY
+				    : c == OPT_MEMORY_SWAP ? BOX_LIMIT_MEMORY_SWAP
+							    : BOX_LIMIT_MEMORY_RESERVATION;
+
+			if (parse_size(optarg, c != 'm', &v) < 0)
+				r = boxctl_usage_error("run", "invalid size \"%s\" (bytes, or a number "
+							      "with b, k, m, g)", optarg);
+			else
+				r = set_limit(cfg, limit, v);
+			break;
+		}
+		case OPT_CPUS: {
+			char *end;
+			double cpus = strtod(optarg, &end);
+
+			if (*end || end == optarg || cpus <= 0 || cpus > 1e6)
+				r = boxctl_usage_error("run", "invalid --cpus \"%s\"", optarg);
+			else
+				r = set_limit(cfg, BOX_LIMIT_CPU_PERIOD, 100000) ?:
+				    set_limit(cfg, BOX_LIMIT_CPU_QUOTA, (int64_t)(cpus * 100000 + 0.5));
+			break;
+		}
+		case OPT_CPU_PERIOD:
+		case OPT_CPU_QUOTA:
+		case 'c':
+		case OPT_PIDS_LIMIT:
+		case OPT_BLKIO_WEIGHT: {
+			int64_t v;
+
+			if (parse_i64(optarg, &v) < 0) {
+				r = boxctl_usage_error("run", "invalid number \"%s\"", optarg);
+			} else if (c == OPT_BLKIO_WEIGHT) {
+				if (v < 10 || v > 1000)
+					r = boxctl_usage_error("run", "--blkio-weight is 10 to 1000");
+				else /* docker's 10..1000 onto 1..10000 */
+					r = set_limit(cfg, BOX_LIMIT_IO_WEIGHT, 1 + (v - 10) * 9999 / 990);
+			} else {
+				r = set_limit(cfg, c == OPT_CPU_PERIOD	? BOX_LIMIT_CPU_PERIOD
+						   : c == OPT_CPU_QUOTA ? BOX_LIMIT_CPU_QUOTA
+						   : c == 'c'		? BOX_LIMIT_CPU_SHARES
+									: BOX_LIMIT_PIDS,
+					      v);
+			}
+			break;
+		}
+		case OPT_CPUSET_CPUS:
+		case OPT_CPUSET_MEMS:
+			r = box_config_set_cpuset(cfg, c == OPT_CPUSET_CPUS ? optarg : NULL,
+						  c == OPT_CPUSET_MEMS ? optarg : NULL) < 0
+				    ? lib_fail(-1)
+				    : 0;
+			break;
+		case OPT_DEV_READ_BPS:
+			r = io_limit(cfg, BOX_IO_READ_BPS, optarg, true);
+			break;
+		case OPT_DEV_WRITE_BPS:
+			r = io_limit(cfg, BOX_IO_WRITE_BPS, optarg, true);
+			break;
+		case OPT_DEV_READ_IOPS:
+			r = io_limit(cfg, BOX_IO_READ_IOPS, optarg, false);
+			break;
+		case OPT_DEV_WRITE_IOPS:
+			r = io_limit(cfg, BOX_IO_WRITE_IOPS, optarg, false);
+			break;
+		case OPT_CGROUP_PARENT:
+			r = box_ctx_set_cgroup_parent(ctx, optarg) < 0 ? lib_fail(-1) : 0;
+			break;
 		case OPT_INIT:
 			use_init = 1;
 			break;
@@ -409,6 +583,12 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	status = sig ? 128 + sig : code;
+	if (box_oom_killed(b) == 1) {
+		/* as docker: 137, and said */
+		boxctl_error("the box ran out of memory: the kernel's OOM killer killed it "
+			     "(its memory limit)");
+		status = 137;
+	}
 out:
 	box_destroy(b);
 	box_config_free(cfg);
