@@ -55,7 +55,10 @@ BOX_EXPORT const char *box_strerror(int err);
  * ------------------------------------------------------------------- */
 
 /* Create a context with the default directories: state in /run/libbox,
- * store in /var/lib/libbox.  Directories are created when first needed.
+ * store in /var/lib/libbox (for a caller that is not root:
+ * $XDG_RUNTIME_DIR/libbox and $XDG_DATA_HOME/libbox or
+ * ~/.local/share/libbox, as podman does).  Directories are created when
+ * first needed.
  * *out receives the new context; free it with box_ctx_free().
  * Returns 0, -EINVAL (out is NULL) or -ENOMEM. */
 BOX_EXPORT int box_ctx_new(box_ctx **out);
@@ -262,8 +265,8 @@ BOX_EXPORT int box_config_set_cpuset(box_config *cfg, const char *cpus, const ch
 #define BOX_IO_WRITE_IOPS 3
 
 /* Limit the box's io on one block device: device is its path ("/dev/vda")
- * or "MAJOR:MINOR".  Returns 0, -EINVAL (bad kind or value), -ENOENT or
- * -ENOTBLK (not a block device) or -ENOMEM. */
+ * or "MAJOR:MINOR".  Returns 0, -EINVAL (bad kind or value), -ENOTBLK (not
+ * a block device), the errno of stat(2) on device (-ENOENT...) or -ENOMEM. */
 BOX_EXPORT int box_config_add_io_limit(box_config *cfg, const char *device, int kind,
 				       uint64_t value);
 
@@ -328,7 +331,8 @@ BOX_EXPORT int box_update_limits(box *b, const box_config *cfg);
 #define BOX_STAT_PIDS_CURRENT   4
 #define BOX_STAT_IO_READ_BYTES  5
 #define BOX_STAT_IO_WRITE_BYTES 6
-#define BOX_STAT_COUNT          7 /* grows in later versions */
+#define BOX_STAT_MEMORY_LIMIT   7 /* bytes; UINT64_MAX: none */
+#define BOX_STAT_COUNT          8 /* grows in later versions */
 
 /* Read the box's statistics into values[0..n-1] (n may be smaller or
  * larger than BOX_STAT_COUNT); a value the host does not give is
@@ -352,6 +356,62 @@ BOX_EXPORT int box_oom_killed(const box *b);
 /* The box's cgroup, relative to the hierarchy roots ("/libbox/<id>"),
  * or NULL when it has none. */
 BOX_EXPORT const char *box_cgroup(const box *b);
+
+/* ---------------------------------------------------------------------
+ * Boxes on disk: names, opening, listing, status
+ * ------------------------------------------------------------------- */
+
+/* Box states for box_status(). */
+#define BOX_STATUS_CREATED 1 /* made, not started */
+#define BOX_STATUS_RUNNING 2
+#define BOX_STATUS_PAUSED  3
+#define BOX_STATUS_EXITED  4
+#define BOX_STATUS_UNKNOWN 5 /* gone, and nobody recorded how (its creator died) */
+
+/* Every box has a name, unique in its context's state directory; without
+ * one a name is made up (adjective_scientist).  Returns 0 or -EINVAL (not
+ * [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128 characters).  A name in use
+ * makes box_create() fail with -EEXIST. */
+BOX_EXPORT int box_config_set_name(box_config *cfg, const char *name);
+
+/* The box's name.  NULL if b is NULL. */
+BOX_EXPORT const char *box_name(const box *b);
+
+/* A handle on an existing box, made by this or another process, from its
+ * name, its id, or a unique prefix of its id (docker's 12 characters).
+ * box_kill(), box_kill_all(), box_stats(), box_pause(), box_resume(),
+ * box_update_limits(), box_wait() (which then waits for the box to go and
+ * reads the exit its creator recorded), box_inspect() and box_destroy()
+ * work on it; box_start() is its creator's.  Release it with box_close()
+ * (the box goes on) or box_destroy() (the box is killed and removed).
+ * Returns 0, -ENOENT (no such box), -EINVAL (an ambiguous prefix). */
+BOX_EXPORT int box_open(box_ctx *ctx, const char *name_or_id, box **out);
+
+/* Free a handle and leave the box as it is.  NULL is accepted. */
+BOX_EXPORT void box_close(box *b);
+
+/* The box's state now, from facts (its process, its cgroup's freezer,
+ * the exit recorded): one of BOX_STATUS_*, or -EINVAL. */
+BOX_EXPORT int box_status(box *b);
+
+/* "created", "running", "paused", "exited", "unknown" or "invalid". */
+BOX_EXPORT const char *box_status_name(int status);
+
+/* The box as JSON (id, name, created, process, namespaces, rootfs,
+ * hostname, cgroup, pid, started, exit, status), to free with
+ * box_string_free(); NULL on failure. */
+BOX_EXPORT char *box_inspect(box *b);
+BOX_EXPORT void box_string_free(char *s);
+
+/* Call fn with the id of every box of ctx (any state); fn returns 0 to go
+ * on or a negative errno to stop (then returned).  Returns 0 or -errno. */
+typedef int (*box_list_fn)(const char *id, void *user);
+BOX_EXPORT int box_list(box_ctx *ctx, box_list_fn fn, void *user);
+
+/* Clean up after boxes whose creator died without destroying them (state
+ * BOX_STATUS_UNKNOWN): remove their cgroups and state.  Returns the number
+ * of boxes cleaned up, or -errno. */
+BOX_EXPORT int box_gc(box_ctx *ctx);
 
 /* Create, start, wait for and destroy a box: one call for embedders.
  * *exit_code and *signal as for box_wait().

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The lifecycle of a box: create, start, wait, kill, destroy. */
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,9 +8,12 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "internal.h"
 #include "cgroup/cgroup.h"
+
+static void handle_free(box *b);
 
 static int make_id(char out[65])
 {
@@ -44,16 +48,46 @@ BOX_EXPORT int box_create(box_ctx *ctx, const box_config *cfg, box **out)
 	b->pid = -1;
 	b->pidfd = -1;
 	b->sync_fd = -1;
+	b->lockfd = -1;
 	b->init = cfg->init;
 	r = make_id(b->id);
 	if (r < 0) {
 		free(b);
 		return box_err_errno(-r, "box_create: getrandom");
 	}
-	r = box_spawn(b, cfg);
+	/* the name is reserved (or refused) before anything runs */
+	{
+		_cleanup_free_ char *canon = cfg->rootfs ? realpath(cfg->rootfs, NULL) : NULL;
+
+		r = box_state_create(b, cfg, canon ? canon : cfg->rootfs);
+	}
 	if (r < 0) {
 		free(b);
 		return r;
+	}
+	r = box_spawn(b, cfg);
+	if (r == 0) {
+		b->pid_start = box_proc_start_time(b->pid);
+		r = box_state_update(b, "pid");
+		if (r < 0) {
+			char msg[1024];
+
+			snprintf(msg, sizeof(msg), "box %.12s: recording its pid: %s", b->id,
+				 box_strerror(r));
+			close(TAKE_FD(b->lockfd));
+			box_destroy(b);
+			return box_err(-r, "%s", msg);
+		}
+	}
+	close(TAKE_FD(b->lockfd));
+	if (r < 0) {
+		char msg[1024];
+
+		snprintf(msg, sizeof(msg), "%s", box_last_error());
+		box_state_remove(ctx, b->id, b->name);
+		free(b->name);
+		free(b);
+		return box_err(-r, "%s", msg);
 	}
 	*out = b;
 	return 0;
@@ -71,7 +105,10 @@ BOX_EXPORT int box_start(box *b)
 		return box_err(EALREADY, "box %.12s: already started", b->id);
 	if (b->pid < 0)
 		return box_err(ESRCH, "box %.12s: not running", b->id);
+	if (b->opened)
+		return box_err(EPERM, "box %.12s: only its creator can start it", b->id);
 	b->started = true;
+	box_state_update(b, "started");
 	/* MSG_NOSIGNAL: a box that died before start must not SIGPIPE us */
 	if (send(b->sync_fd, "g", 1, MSG_NOSIGNAL) != 1) {
 		if (errno == EPIPE || errno == ECONNRESET)
@@ -91,6 +128,49 @@ BOX_EXPORT int box_start(box *b)
 			     box_step_name(m.step));
 }
 
+/* A box made by another process: we cannot reap it, only see it go, then
+ * read the exit its creator (or monitor) recorded. */
+static int wait_opened(box *b, int *exit_code, int *signal)
+{
+	struct pollfd p = { .fd = b->pidfd, .events = POLLIN };
+
+	while (b->pidfd >= 0 && poll(&p, 1, -1) < 0)
+		if (errno != EINTR)
+			return box_err_errno(errno, "box %.12s: poll", b->id);
+	for (int i = 0; i < 200; i++) {
+		struct box fresh = { .ctx = b->ctx, .pidfd = -1, .sync_fd = -1, .lockfd = -1 };
+
+		memcpy(fresh.id, b->id, sizeof(fresh.id));
+		if (box_state_load(&fresh) < 0)
+			return box_err(ENOENT, "box %.12s: removed while we waited", b->id);
+		if (fresh.pidfd >= 0)
+			close(fresh.pidfd);
+		if (fresh.cg)
+			box_cgroup_close(fresh.cg);
+		free(fresh.name);
+		if (fresh.waited) {
+			b->waited = true;
+			b->exit_code = fresh.exit_code;
+			b->signal = fresh.signal;
+			b->oom = fresh.oom;
+			break;
+		}
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	}
+	if (!b->waited) {
+		/* gone, and nobody recorded how: its creator is gone too */
+		b->waited = true;
+		b->exit_code = -1;
+		b->signal = 0;
+	}
+	b->pid = -1;
+	if (exit_code)
+		*exit_code = b->exit_code;
+	if (signal)
+		*signal = b->signal;
+	return 0;
+}
+
 BOX_EXPORT int box_wait(box *b, int *exit_code, int *signal)
 {
 	siginfo_t si = { 0 };
@@ -98,6 +178,8 @@ BOX_EXPORT int box_wait(box *b, int *exit_code, int *signal)
 	box_err_clear();
 	if (!b)
 		return box_err(EINVAL, "box_wait: box is NULL");
+	if (!b->waited && b->opened)
+		return wait_opened(b, exit_code, signal);
 	if (!b->waited) {
 		struct box_msg m;
 		int status;
@@ -118,6 +200,7 @@ BOX_EXPORT int box_wait(box *b, int *exit_code, int *signal)
 		b->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 		b->waited = true;
 		b->pid = -1;
+		box_state_update(b, "exit");
 	}
 	if (exit_code)
 		*exit_code = b->exit_code;
@@ -148,10 +231,21 @@ BOX_EXPORT int box_destroy(box *b)
 	if (!b)
 		return 0;
 	if (!b->waited && b->pidfd >= 0) {
-		/* SIGKILL of pid 1 ends the whole pid namespace. */
-		syscall(SYS_pidfd_send_signal, b->pidfd, SIGKILL, NULL, 0);
-		r = box_wait(b, NULL, NULL);
+		/* SIGKILL of pid 1 ends the whole pid namespace; the cgroup's
+		 * kill reaches every process, and thaws a paused box (frozen
+		 * tasks do not die on cgroup v1) */
+		if (!b->cg || box_cgroup_kill(b->cg, SIGKILL) < 0)
+			syscall(SYS_pidfd_send_signal, b->pidfd, SIGKILL, NULL, 0);
+		if (b->opened) {
+			/* not ours to reap: see it go (its creator reaps it) */
+			struct pollfd p = { .fd = b->pidfd, .events = POLLIN };
+
+			poll(&p, 1, 5000);
+		} else {
+			r = box_wait(b, NULL, NULL);
+		}
 	}
+	box_state_remove(b->ctx, b->id, b->name);
 	/* what is left of the box (all of it without a pid namespace) goes
 	 * with its cgroup */
 	if (b->cg) {
@@ -160,12 +254,163 @@ BOX_EXPORT int box_destroy(box *b)
 		if (r == 0)
 			r = rc;
 	}
+	handle_free(b);
+	return r;
+}
+
+static void handle_free(box *b)
+{
+	if (b->cg)
+		box_cgroup_close(b->cg);
 	if (b->pidfd >= 0)
 		close(b->pidfd);
 	if (b->sync_fd >= 0)
 		close(b->sync_fd);
+	if (b->lockfd >= 0)
+		close(b->lockfd);
+	free(b->name);
 	free(b);
-	return r;
+}
+
+BOX_EXPORT void box_close(box *b)
+{
+	if (b)
+		handle_free(b);
+}
+
+BOX_EXPORT int box_open(box_ctx *ctx, const char *name_or_id, box **out)
+{
+	box *b;
+	int r;
+
+	box_err_clear();
+	if (!ctx || !name_or_id || !out)
+		return box_err(EINVAL, "box_open: %s is NULL", !ctx ? "ctx" : !out ? "out" : "name");
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return box_err(ENOMEM, "box_open: out of memory");
+	b->ctx = ctx;
+	b->pid = -1;
+	b->pidfd = -1;
+	b->sync_fd = -1;
+	b->lockfd = -1;
+	b->opened = true;
+	r = box_state_resolve(ctx, name_or_id, b->id);
+	if (r == 0)
+		r = box_state_load(b);
+	if (r < 0) {
+		handle_free(b);
+		return r;
+	}
+	*out = b;
+	return 0;
+}
+
+BOX_EXPORT const char *box_name(const box *b)
+{
+	return b ? b->name : NULL;
+}
+
+BOX_EXPORT int box_status(box *b)
+{
+	struct pollfd p;
+
+	box_err_clear();
+	if (!b)
+		return box_err(EINVAL, "box_status: box is NULL");
+	if (b->waited)
+		return b->exit_code < 0 && !b->signal ? BOX_STATUS_UNKNOWN : BOX_STATUS_EXITED;
+	p = (struct pollfd){ .fd = b->pidfd, .events = POLLIN };
+	if (b->pidfd < 0 || poll(&p, 1, 0) == 1) {
+		/* gone: its owner records how (box_wait() tells), unless the
+		 * owner is gone too */
+		return !b->opened || b->owner_alive ? BOX_STATUS_EXITED : BOX_STATUS_UNKNOWN;
+	}
+	if (b->cg && box_cgroup_frozen(b->cg))
+		return BOX_STATUS_PAUSED;
+	return b->started ? BOX_STATUS_RUNNING : BOX_STATUS_CREATED;
+}
+
+static const char *const status_names[] = {
+	[BOX_STATUS_CREATED] = "created", [BOX_STATUS_RUNNING] = "running",
+	[BOX_STATUS_PAUSED] = "paused",	  [BOX_STATUS_EXITED] = "exited",
+	[BOX_STATUS_UNKNOWN] = "unknown",
+};
+
+BOX_EXPORT const char *box_status_name(int status)
+{
+	if (status < BOX_STATUS_CREATED || status > BOX_STATUS_UNKNOWN)
+		return "invalid";
+	return status_names[status];
+}
+
+BOX_EXPORT char *box_inspect(box *b)
+{
+	int st = box_status(b);
+	char *text;
+
+	if (st < 0)
+		return NULL;
+	text = box_state_json(b, box_status_name(st));
+	if (!text)
+		box_err(ENOENT, "box %.12s: no state", b->id);
+	return text;
+}
+
+BOX_EXPORT void box_string_free(char *s)
+{
+	free(s);
+}
+
+BOX_EXPORT int box_list(box_ctx *ctx, box_list_fn fn, void *user)
+{
+	box_err_clear();
+	if (!ctx || !fn)
+		return box_err(EINVAL, "box_list: %s is NULL", !ctx ? "ctx" : "fn");
+	return box_state_list(ctx, fn, user);
+}
+
+struct gc {
+	box_ctx *ctx;
+	int removed;
+};
+
+static int gc_one(const char *id, void *user)
+{
+	struct gc *g = user;
+	box *b = calloc(1, sizeof(*b));
+	int lock;
+
+	if (!b)
+		return -ENOMEM;
+	*b = (struct box){ .ctx = g->ctx, .pid = -1, .pidfd = -1, .sync_fd = -1, .lockfd = -1,
+			   .opened = true };
+	snprintf(b->id, sizeof(b->id), "%s", id);
+	/* wait for a box_create() in progress to record its pid */
+	lock = box_state_lock(g->ctx, id);
+	if (box_state_load(b) == 0 && box_status(b) == BOX_STATUS_UNKNOWN) {
+		/* its creator died without destroying it: free what it held */
+		if (b->cg)
+			box_cgroup_destroy(TAKE_PTR(b->cg));
+		box_state_remove(g->ctx, b->id, b->name);
+		g->removed++;
+	}
+	if (lock >= 0)
+		close(lock);
+	handle_free(b);
+	return 0;
+}
+
+BOX_EXPORT int box_gc(box_ctx *ctx)
+{
+	struct gc g = { ctx, 0 };
+	int r;
+
+	box_err_clear();
+	if (!ctx)
+		return box_err(EINVAL, "box_gc: ctx is NULL");
+	r = box_state_list(ctx, gc_one, &g);
+	return r < 0 ? box_err_errno(-r, "box_gc: %s", ctx->state_dir) : g.removed;
 }
 
 /* ---- the box's cgroup ---- */

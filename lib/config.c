@@ -72,6 +72,7 @@ BOX_EXPORT void box_config_free(box_config *c)
 	free(c->mounts);
 	free(c->rlimits);
 	free(c->seccomp_profile);
+	free(c->name);
 	free(c->cpuset_cpus);
 	free(c->cpuset_mems);
 	free(c->io);
@@ -623,4 +624,14 @@ BOX_EXPORT int box_config_set_cgroup(box_config *c, int mode)
 		return box_err(EINVAL, "box_config_set_cgroup: unknown mode %d", mode);
 	c->cgroup_mode = mode;
 	return 0;
+}
+
+BOX_EXPORT int box_config_set_name(box_config *c, const char *name)
+{
+	CFG_CHECK(c, "box_config_set_name");
+	if (!name || !box_name_valid(name))
+		return box_err(EINVAL, "box_config_set_name: \"%s\" is not a valid name "
+				       "([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128)",
+			       name ? name : "(null)");
+	return replace_str(&c->name, name, "box_config_set_name");
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* box_ctx: where state and images live. */
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
@@ -14,8 +15,22 @@ BOX_EXPORT int box_ctx_new(box_ctx **out)
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return box_err(ENOMEM, "box_ctx_new: out of memory");
-	ctx->state_dir = strdup("/run/libbox");
-	ctx->store_dir = strdup("/var/lib/libbox");
+	if (geteuid() == 0 || !getenv("XDG_RUNTIME_DIR") || getenv("XDG_RUNTIME_DIR")[0] != '/') {
+		ctx->state_dir = strdup("/run/libbox");
+	} else if (asprintf(&ctx->state_dir, "%s/libbox", getenv("XDG_RUNTIME_DIR")) < 0) {
+		ctx->state_dir = NULL;
+	}
+	if (geteuid() == 0) {
+		ctx->store_dir = strdup("/var/lib/libbox");
+	} else {
+		/* as podman: the user's own directories */
+		const char *data = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+
+		if ((data && data[0] == '/' ? asprintf(&ctx->store_dir, "%s/libbox", data)
+		     : home && home[0] == '/' ? asprintf(&ctx->store_dir, "%s/.local/share/libbox", home)
+					      : -1) < 0)
+			ctx->store_dir = NULL;
+	}
 	ctx->cgroup_parent = strdup("/libbox");
 	if (!ctx->state_dir || !ctx->store_dir || !ctx->cgroup_parent) {
 		box_ctx_free(ctx);

@@ -110,6 +110,7 @@ struct box_config {
 	uint64_t caps_added;  /* added by name: must be grantable, or box_create fails */
 	int seccomp_mode;
 	char *seccomp_profile;
+	char *name;
 	bool no_new_privs;
 	int stdio[3];
 	bool init;
@@ -217,6 +218,7 @@ enum box_step {
 	STEP_NONE = 0,
 	STEP_USERNS_WAIT,
 	STEP_CGROUPNS,
+	STEP_CGROUP_JOIN,
 	STEP_STDIO,
 	STEP_SETSID,
 	STEP_LO_UP,
@@ -266,7 +268,11 @@ struct box_child_args {
 	char **envp;          /* the final environment */
 	int sync_fd;          /* child's end of the socket pair */
 	int parent_fd;        /* the parent's end: closed first thing in the child */
+	int lock_fd;          /* the box's state lock, likewise (flock follows the
+				 open file, which the child would keep alive) */
 	bool wait_parent;     /* wait for a byte: id maps written, cgroups joined */
+	int join_fds[8];      /* v1: <box cgroup>/tasks per hierarchy, to write "0" to */
+	int njoin;
 	bool unshare_cgroupns;/* unshare the cgroup namespace once in the cgroup */
 	int stdio[3];         /* already opened in the parent */
 	int last_cap;
@@ -278,12 +284,30 @@ struct box {
 	struct box_cgroup *cg;        /* NULL: no cgroup */
 	bool oom;
 	char id[65];
+	char *name;
 	pid_t pid;
+	uint64_t pid_start;   /* its start time, to tell it from a reused pid */
 	int pidfd;
-	int sync_fd;          /* parent's end */
+	int sync_fd;          /* parent's end; -1 for a box opened by box_open() */
+	int lockfd;           /* the box's lock, held while box_create() runs */
 	bool started, waited, init;
+	bool opened;          /* not our child: made by another process */
+	bool owner_alive;     /* opened: the process that records its exit lives */
 	int exit_code, signal;
 };
+
+/* ---- state on disk (state.c) ---- */
+int box_state_create(struct box *b, const struct box_config *cfg, const char *rootfs);
+int box_state_update(struct box *b, const char *what); /* "pid", "started", "exit" */
+int box_state_remove(const box_ctx *ctx, const char *id, const char *name);
+int box_state_resolve(const box_ctx *ctx, const char *what, char id[65]);
+int box_state_load(struct box *b);
+char *box_state_json(struct box *b, const char *status);
+int box_state_list(const box_ctx *ctx, int (*cb)(const char *id, void *user), void *user);
+int box_state_lock(const box_ctx *ctx, const char *id);
+bool box_name_valid(const char *name);
+uint64_t box_proc_start_time(pid_t pid);
+void box_time_now(char out[40]);
 
 /* Spawn the child and run its setup; on success fills b->pid, b->pidfd,
  * b->sync_fd with the child stopped before exec. */

@@ -36,6 +36,7 @@ static const char *const step_names[] = {
 	[STEP_NONE] = "setup",
 	[STEP_USERNS_WAIT] = "wait for the user namespace maps",
 	[STEP_CGROUPNS] = "unshare the cgroup namespace",
+	[STEP_CGROUP_JOIN] = "join the box's cgroups",
 	[STEP_STDIO] = "set up stdio",
 	[STEP_SETSID] = "setsid",
 	[STEP_LO_UP] = "bring up lo",
@@ -180,6 +181,8 @@ _Noreturn static void child_main(const struct box_child_args *a)
 	/* Without this copy of the parent's end, a creator that dies before
 	 * box_start() leaves us waiting for an end of file that never comes. */
 	close(a->parent_fd);
+	if (a->lock_fd >= 0)
+		close(a->lock_fd);
 	/* The setup creates device nodes and directories with exact modes;
 	 * the command gets the usual 022 (set below). */
 	umask(0);
@@ -188,6 +191,12 @@ _Noreturn static void child_main(const struct box_child_args *a)
 		 * cgroups, then one byte */
 		if (read(a->sync_fd, &go, 1) != 1)
 			_exit(127);
+	}
+	/* v1: into the box's cgroups, by ourselves */
+	for (int i = 0; i < a->njoin; i++) {
+		if (write(a->join_fds[i], "0", 1) != 1)
+			fail(a, STEP_CGROUP_JOIN, errno, i);
+		close(a->join_fds[i]);
 	}
 	/* Made here, not by clone, so that its root is the box's cgroup. */
 	if (a->unshare_cgroupns)
@@ -442,6 +451,9 @@ static int report(const struct box_config *cfg, const struct box_plan *plan,
 		return box_err_errno(err, "%s %s", box_step_name(m->step), cfg->cwd);
 	case STEP_HOSTNAME:
 		return box_err_errno(err, "sethostname %s", cfg->hostname);
+	case STEP_CGROUP_JOIN:
+		return box_err_errno(err, "join the box's cgroups (hierarchy %lld)",
+				     (long long)m->detail);
 	case STEP_ROOT_BIND:
 	case STEP_ROOT_OPEN:
 	case STEP_PIVOT_ROOT:
@@ -566,6 +578,7 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 	}
 	a.sync_fd = sv[1];
 	a.parent_fd = sv[0];
+	a.lock_fd = b->lockfd;
 
 	ca.flags = clone_flags(local.ns) | CLONE_PIDFD;
 	if (b->cg) {
@@ -576,6 +589,13 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 			/* in its cgroup before its first instruction */
 			ca.flags |= CLONE_INTO_CGROUP;
 			ca.cgroup = (uint64_t)b->cg->v2fd;
+			placed = true;
+		} else {
+			/* v1: the child joins first thing, before any setup */
+			r = box_cgroup_join_fds(b->cg, a.join_fds, (int)ARRAY_SIZE(a.join_fds));
+			if (r < 0)
+				goto out;
+			a.njoin = r;
 			placed = true;
 		}
 	}
@@ -589,8 +609,8 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 		/* clone3 refused (Docker's seccomp profile answers ENOSYS; so do
 		 * valgrind and kernels before 5.3): clone with CLONE_PIDFD, which
 		 * stores the pidfd where the parent tid would go. */
-		placed = false;
-		a.wait_parent = (local.ns & BOX_NS_USER) || b->cg;
+		placed = b->cg && b->cg->version == 1;
+		a.wait_parent = (local.ns & BOX_NS_USER) || (b->cg && !placed);
 		pid = (pid_t)syscall(SYS_clone, (unsigned long)(ca.flags & ~(uint64_t)CLONE_INTO_CGROUP),
 				     NULL, &pidfd, NULL, NULL);
 	}
@@ -663,6 +683,8 @@ out:
 		box_cgroup_destroy(TAKE_PTR(b->cg));
 		box_err(-r, "%s", msg);
 	}
+	for (int i = 0; i < a.njoin; i++)
+		close(a.join_fds[i]);
 	for (int i = 0; i < 2; i++)
 		if (sv[i] >= 0)
 			close(sv[i]);

@@ -173,6 +173,11 @@ box_config *harness_config(const char *const *argv)
 
 void harness_run(box_config *cfg, struct run_result *res)
 {
+	harness_run_in(harness_ctx(), cfg, res);
+}
+
+void harness_run_in(box_ctx *ctx, box_config *cfg, struct run_result *res)
+{
 	box *b = NULL;
 	int p[2];
 	size_t len = 0;
@@ -181,7 +186,7 @@ void harness_run(box_config *cfg, struct run_result *res)
 	memset(res, 0, sizeof(*res));
 	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
 	assert_int_equal(box_config_set_stdio(cfg, -1, p[1], p[1]), 0);
-	res->rc = box_create(harness_ctx(), cfg, &b);
+	res->rc = box_create(ctx, cfg, &b);
 	close(p[1]);
 	if (res->rc == 0)
 		res->rc = box_start(b);

@@ -47,6 +47,8 @@ struct run_result {
 
 /* Create, start, collect output, wait, destroy. */
 void harness_run(box_config *cfg, struct run_result *res);
+/* The same, with another context. */
+void harness_run_in(box_ctx *ctx, box_config *cfg, struct run_result *res);
 /* Run argv with the default test config and return the result. */
 void harness_sh(const char *script, struct run_result *res);
 

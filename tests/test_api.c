@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <seccomp.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -443,8 +445,15 @@ static void test_caps_beyond_the_bounding_set(void **state)
 static int rootless(void)
 {
 	box_config *cfg = harness_config(ARGV("/bin/sh", "-c", "test $(id -u) = 0 && test -c /dev/null && hostname"));
+	char dir[] = "/tmp/libbox-rootless-XXXXXX", state[64];
+	box_ctx *ctx;
 	int code = -1, sig = -1, r;
 
+	/* the user's own runtime directory */
+	if (!mkdtemp(dir) || chown(dir, 1000, 1000) < 0)
+		return 69;
+	snprintf(state, sizeof(state), "%s/run", dir);
+	setenv("XDG_RUNTIME_DIR", state, 1);
 	if (setgroups(0, NULL) < 0 || setresgid(1000, 1000, 1000) < 0 ||
 	    setresuid(1000, 1000, 1000) < 0)
 		return 70;
@@ -455,7 +464,11 @@ static int rootless(void)
 	box_config_set_namespaces(cfg, BOX_NS_DEFAULT | BOX_NS_USER);
 	box_config_set_hostname(cfg, "rootless");
 	box_config_set_stdio(cfg, -1, -1, 2);
-	r = box_run(harness_ctx(), cfg, &code, &sig);
+	if (mkdir(state, 0700) < 0 || box_ctx_new(&ctx) < 0)
+		return 74;
+	if (!strstr(box_ctx_state_dir(ctx), "/run/libbox"))
+		return 75;
+	r = box_run(ctx, cfg, &code, &sig);
 	if (r != 0) {
 		fprintf(stderr, "rootless: %s\n", box_last_error());
 		return 71;
@@ -465,8 +478,12 @@ static int rootless(void)
 
 static void test_rootless_user_namespace(void **state)
 {
+	char cmd[128];
+
 	(void)state;
 	in_child(rootless);
+	snprintf(cmd, sizeof(cmd), "rm -rf /tmp/libbox-rootless-*");
+	assert_int_equal(system(cmd), 0);
 }
 
 static void test_id_map_without_zero(void **state)
@@ -493,10 +510,12 @@ static void test_userns_without_pidns_has_no_host_proc(void **state)
  * with it: the box's first process sees the end of the socket and exits. */
 static void test_creator_dies_before_start(void **state)
 {
+	struct leftovers before;
 	int p[2];
 	pid_t creator, boxpid = -1;
 
 	(void)state;
+	harness_snapshot(&before);
 	assert_int_equal(pipe(p), 0);
 	creator = fork();
 	assert_true(creator >= 0);
@@ -519,9 +538,174 @@ static void test_creator_dies_before_start(void **state)
 	for (int i = 0; i < 200 && kill(boxpid, 0) == 0; i++)
 		usleep(10000);
 	assert_int_equal(kill(boxpid, 0), -1);
-	/* Its cgroup stays: nothing records the box for another process to
-	 * clean up yet (that is the lifecycle's on-disk state, to come). */
-	harness_remove_stray_cgroups();
+	/* its cgroup and state stay until box_gc() */
+	assert_int_equal(box_gc(harness_ctx()), 1);
+	harness_assert_clean(&before);
+}
+
+/* ---- boxes on disk ---- */
+
+static void test_names(void **state)
+{
+	box_config *cfg = harness_config(ARGV("/bin/sleep", "10"));
+	box *a = NULL, *b = NULL, *o = NULL;
+
+	(void)state;
+	assert_int_equal(box_config_set_name(cfg, "bad name"), -EINVAL);
+	assert_int_equal(box_config_set_name(cfg, "-x"), -EINVAL);
+	assert_int_equal(box_config_set_name(cfg, "web.1_a-b"), 0);
+	assert_int_equal(box_create(harness_ctx(), cfg, &a), 0);
+	assert_string_equal(box_name(a), "web.1_a-b");
+	/* a name in use is refused, with the owner named, and nothing is left */
+	{
+		struct leftovers before;
+
+		harness_snapshot(&before);
+		assert_int_equal(box_create(harness_ctx(), cfg, &b), -EEXIST);
+		assert_non_null(strstr(box_last_error(), "already in use by box"));
+		harness_assert_clean(&before);
+	}
+	/* open by name, id and id prefix */
+	assert_int_equal(box_open(harness_ctx(), "web.1_a-b", &o), 0);
+	assert_string_equal(box_id(o), box_id(a));
+	box_close(o);
+	{
+		char prefix[13];
+
+		snprintf(prefix, sizeof(prefix), "%.12s", box_id(a));
+		assert_int_equal(box_open(harness_ctx(), prefix, &o), 0);
+		assert_string_equal(box_name(o), "web.1_a-b");
+		box_close(o);
+	}
+	assert_int_equal(box_open(harness_ctx(), "no-such-box", &o), -ENOENT);
+	assert_non_null(strstr(box_last_error(), "no such box: no-such-box"));
+	assert_int_equal(box_open(harness_ctx(), "../x", &o), -EINVAL);
+	/* a made-up name when none is given */
+	box_config_free(cfg);
+	cfg = harness_config(ARGV("/bin/sleep", "10"));
+	assert_int_equal(box_create(harness_ctx(), cfg, &b), 0);
+	assert_non_null(strchr(box_name(b), '_'));
+	assert_int_equal(box_destroy(b), 0);
+	assert_int_equal(box_destroy(a), 0);
+	/* destroyed: the name is free again */
+	assert_int_equal(box_open(harness_ctx(), "web.1_a-b", &o), -ENOENT);
+	box_config_free(cfg);
+}
+
+/* Another process's view: status from facts, and the operations. */
+static void test_open_status_and_verbs(void **state)
+{
+	box_config *cfg = harness_config(ARGV("/bin/sh", "-c", "trap 'exit 9' TERM; echo ready; while :; do sleep 0.05; done"));
+	box *b = NULL, *o = NULL;
+	char *json, ready[8] = "";
+	int code = -1, sig = -1, p[2];
+
+	(void)state;
+	assert_int_equal(box_config_set_name(cfg, "seen"), 0);
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(box_config_set_stdio(cfg, -1, p[1], -1), 0);
+	assert_int_equal(box_create(harness_ctx(), cfg, &b), 0);
+	close(p[1]);
+	box_config_free(cfg);
+	assert_int_equal(box_open(harness_ctx(), "seen", &o), 0);
+	assert_int_equal(box_status(o), BOX_STATUS_CREATED);
+	assert_string_equal(box_status_name(box_status(o)), "created");
+	assert_int_equal(box_start(o), -EPERM); /* the creator's */
+	assert_int_equal(box_start(b), 0);
+	/* pid 1 ignores SIGTERM until its trap is set: wait for it */
+	assert_int_equal(read(p[0], ready, 6), 6);
+	assert_string_equal(ready, "ready\n");
+	close(p[0]);
+	box_close(o);
+	assert_int_equal(box_open(harness_ctx(), "seen", &o), 0);
+	assert_int_equal(box_status(o), BOX_STATUS_RUNNING);
+	assert_int_equal(box_pause(o), 0);
+	assert_int_equal(box_status(o), BOX_STATUS_PAUSED);
+	assert_int_equal(box_resume(o), 0);
+	json = box_inspect(o);
+	assert_non_null(json);
+	assert_non_null(strstr(json, "\"status\": \"running\""));
+	assert_non_null(strstr(json, "\"name\": \"seen\""));
+	box_string_free(json);
+	/* the signal reaches the box; the exit its creator records is read */
+	assert_int_equal(box_kill(o, SIGTERM), 0);
+	assert_int_equal(box_wait(b, &code, &sig), 0);
+	assert_int_equal(code, 9);
+	code = sig = -1;
+	assert_int_equal(box_wait(o, &code, &sig), 0);
+	assert_int_equal(code, 9);
+	assert_int_equal(box_status(o), BOX_STATUS_EXITED);
+	box_close(o);
+	assert_int_equal(box_destroy(b), 0);
+	assert_string_equal(box_status_name(42), "invalid");
+}
+
+/* A creator that dies leaves state saying "unknown", and box_gc()
+ * removes what the box held. */
+static void test_gc_after_a_crashed_creator(void **state)
+{
+	struct leftovers before;
+	pid_t creator;
+	int st, n;
+	box *o = NULL;
+
+	(void)state;
+	harness_snapshot(&before);
+	creator = fork();
+	assert_true(creator >= 0);
+	if (creator == 0) {
+		box_config *cfg = harness_config(ARGV("/bin/sleep", "0.2"));
+		box *b = NULL;
+
+		box_config_set_name(cfg, "orphan");
+		box_config_set_stdio(cfg, -1, -1, -1);
+		if (box_create(harness_ctx(), cfg, &b) < 0 || box_start(b) < 0)
+			_exit(1);
+		_exit(0); /* "crash": no wait, no destroy */
+	}
+	assert_int_equal(waitpid(creator, &st, 0), creator);
+	assert_int_equal(st, 0);
+	assert_int_equal(box_open(harness_ctx(), "orphan", &o), 0);
+	/* it runs on without its creator... */
+	assert_int_equal(box_status(o), BOX_STATUS_RUNNING);
+	/* ...until its command ends; then nobody recorded its exit */
+	for (int i = 0; i < 200 && box_status(o) == BOX_STATUS_RUNNING; i++)
+		usleep(10000);
+	box_close(o);
+	assert_int_equal(box_open(harness_ctx(), "orphan", &o), 0);
+	assert_int_equal(box_status(o), BOX_STATUS_UNKNOWN);
+	box_close(o);
+	n = box_gc(harness_ctx());
+	assert_int_equal(n, 1);
+	assert_int_equal(box_open(harness_ctx(), "orphan", &o), -ENOENT);
+	harness_assert_clean(&before);
+	assert_int_equal(box_gc(harness_ctx()), 0);
+}
+
+static int count_ids(const char *id, void *user)
+{
+	(void)id;
+	(*(int *)user)++;
+	return 0;
+}
+
+static void test_list(void **state)
+{
+	box_config *cfg = harness_config(ARGV("/bin/true"));
+	box *a = NULL, *b = NULL;
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(box_list(harness_ctx(), count_ids, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(box_create(harness_ctx(), cfg, &a), 0);
+	assert_int_equal(box_create(harness_ctx(), cfg, &b), 0);
+	assert_int_equal(box_list(harness_ctx(), count_ids, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(box_list(harness_ctx(), NULL, &n), -EINVAL);
+	box_destroy(a);
+	box_destroy(b);
+	box_config_free(cfg);
 }
 
 int main(void)
@@ -552,6 +736,10 @@ int main(void)
 		cmocka_unit_test(test_id_map_without_zero),
 		cmocka_unit_test(test_userns_without_pidns_has_no_host_proc),
 		cmocka_unit_test(test_creator_dies_before_start),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_open_status_and_verbs),
+		cmocka_unit_test(test_gc_after_a_crashed_creator),
+		cmocka_unit_test(test_list),
 	};
 
 	return harness_main("api", tests, sizeof(tests) / sizeof(tests[0]));

@@ -265,14 +265,20 @@ static void test_seccomp_unconfined_and_profile(void **state)
  * trusted, ignored and replaced when it cannot. */
 static void test_seccomp_cache(void **state)
 {
-	char dir[512], path[700], cmd[800];
+	char own[] = "/tmp/libbox-cache-test-XXXXXX", dir[512], path[700], cmd[800];
+	box_ctx *ctx = NULL;
 	struct stat st;
 	FILE *f;
 
 	(void)state;
-	harness_run(harness_config(ARGV("/probe", "keyctl")), &res);
+	/* a state directory of its own: one profile, one cache file */
+	assert_non_null(mkdtemp(own));
+	assert_int_equal(box_ctx_new(&ctx), 0);
+	assert_int_equal(box_ctx_set_state_dir(ctx, own), 0);
+	assert_int_equal(box_ctx_set_cgroup_parent(ctx, harness_cgroup_parent()), 0);
+	harness_run_in(ctx, harness_config(ARGV("/probe", "keyctl")), &res);
 	assert_string_equal(res.out, "EPERM\n");
-	snprintf(dir, sizeof(dir), "%s/seccomp", harness_state_dir());
+	snprintf(dir, sizeof(dir), "%s/seccomp", own);
 	snprintf(cmd, sizeof(cmd), "ls %s/*.bpf", dir);
 	f = popen(cmd, "r");
 	assert_non_null(f);
@@ -285,19 +291,22 @@ static void test_seccomp_cache(void **state)
 
 	/* writable by others: not trusted, compiled again and replaced */
 	assert_int_equal(chmod(path, 0666), 0);
-	harness_run(harness_config(ARGV("/probe", "keyctl")), &res);
+	harness_run_in(ctx, harness_config(ARGV("/probe", "keyctl")), &res);
 	assert_string_equal(res.out, "EPERM\n");
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 
 	/* not a whole number of instructions: ignored, replaced */
 	harness_write_file(path, "garbage", 0600);
-	harness_run(harness_config(ARGV("/probe", "getpid")), &res);
+	harness_run_in(ctx, harness_config(ARGV("/probe", "getpid")), &res);
 	assert_string_equal(res.out, "ok\n");
-	harness_run(harness_config(ARGV("/probe", "keyctl")), &res);
+	harness_run_in(ctx, harness_config(ARGV("/probe", "keyctl")), &res);
 	assert_string_equal(res.out, "EPERM\n");
 	assert_int_equal(stat(path, &st), 0);
 	assert_true(st.st_size > 8 && st.st_size % 8 == 0);
+	box_ctx_free(ctx);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", own);
+	assert_int_equal(system(cmd), 0);
 }
 
 static void test_readonly_root(void **state)

@@ -10,7 +10,8 @@ cd "$(dirname "$(readlink -f "$0")")/.."
 
 PACKAGES=(meson ninja-build pkg-config gcc libc6-dev
 	libcap-dev libseccomp-dev libnftnl-dev libmnl-dev zlib1g-dev libjansson-dev nettle-dev
-	libcmocka-dev busybox-static iproute2 procps util-linux abigail-tools binutils python3)
+	libcmocka-dev busybox-static iproute2 procps util-linux abigail-tools binutils python3
+	qemu-system-x86 cpio kmod xz-utils)
 
 deps() {
 	local missing=()
@@ -106,6 +107,10 @@ test_all() {
 	meson test -C build --print-errorlogs || rc=1
 	cp build/meson-logs/testlog.json build/testlog-normal.json
 	logs+=(build/testlog-normal.json)
+
+	echo "== the tests again in a VM: Debian 12's kernel 6.1, pure cgroup v2 (tests/vm)"
+	tests/vm/run-tests -j build/testlog-vm.json build || rc=1
+	logs+=(build/testlog-vm.json)
 
 	echo "== build with AddressSanitizer + UBSan"
 	build build-asan -Db_sanitize=address,undefined -Db_lundef=false

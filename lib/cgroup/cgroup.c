@@ -324,6 +324,11 @@ static void cg_free(struct box_cgroup *cg)
 	free(cg);
 }
 
+void box_cgroup_close(struct box_cgroup *cg)
+{
+	cg_free(cg);
+}
+
 static int enable_v2_controllers(const char *dir)
 {
 	char buf[512];
@@ -358,14 +363,30 @@ static int create_v2(const struct box_cg_host *h, const char *rel, struct box_cg
 		      &in_mount);
 	if (r < 0)
 		return box_err_errno(-r, "cgroup /%s: outside the cgroup2 mount %s", rel, h->v2_mount);
-	/* the parent first, with controllers for its children */
+	/* the parent first, top down: controllers are enabled in every
+	 * directory made here (a child can only have what its parent enables)
+	 * and in the parent itself, which is libbox's */
 	snprintf(dir, sizeof(dir), "%s", in_mount);
 	slash = strrchr(dir, '/');
 	if (slash) {
 		*slash = '\0';
-		r = mkdir_under(h->v2_mount, dir, parent, sizeof(parent));
-		if (r < 0)
-			return box_err_errno(-r, "cgroup: mkdir %s", parent);
+		r = snprintf(parent, sizeof(parent), "%s/%s", h->v2_mount, dir);
+		if (r < 0 || (size_t)r >= sizeof(parent))
+			return box_err(ENAMETOOLONG, "cgroup %s: too long", dir);
+		for (char *p = parent + strlen(h->v2_mount) + 1;; p++) {
+			if (*p != '/' && *p != '\0')
+				continue;
+			char saved = *p;
+
+			*p = '\0';
+			if (mkdir(parent, 0755) == 0)
+				enable_v2_controllers(parent);
+			else if (errno != EEXIST)
+				return box_err_errno(errno, "cgroup: mkdir %s", parent);
+			*p = saved;
+			if (!saved)
+				break;
+		}
 		enable_v2_controllers(parent);
 	}
 	r = mkdir_under(h->v2_mount, in_mount, dir, sizeof(dir));
@@ -491,6 +512,72 @@ int box_cgroup_create(const box_ctx *ctx, const struct box_config *cfg, const ch
 	return 0;
 }
 
+int box_cgroup_open(const char *path, const char *const *dirs, int ndirs, struct box_cgroup **out)
+{
+	const struct box_cg_host *h;
+	struct box_cgroup *cg;
+	int r = box_cg_host_get(&h), found = 0;
+
+	if (r < 0)
+		return r;
+	cg = calloc(1, sizeof(*cg));
+	if (!cg)
+		return box_err(ENOMEM, "box_open: out of memory");
+	cg->version = h->version;
+	cg->v2fd = -1;
+	for (int c = 0; c < CTRL_COUNT; c++)
+		cg->fd[c] = -1;
+	cg->path = strdup(path);
+	/* each recorded directory, matched to its hierarchy by mount point */
+	for (int i = 0; cg->path && i < ndirs; i++) {
+		int fd = open(dirs[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		if (fd < 0)
+			continue;
+		if (h->version == 2) {
+			if (cg->v2fd < 0) {
+				cg->v2fd = fd;
+				cg->v2_dir = strdup(dirs[i]);
+				found++;
+			} else {
+				close(fd);
+			}
+			continue;
+		}
+		for (int c = 0; c < CTRL_COUNT; c++) {
+			size_t ml = h->v1_mount[c] ? strlen(h->v1_mount[c]) : 0;
+
+			if (!ml || cg->fd[c] >= 0 || strncmp(dirs[i], h->v1_mount[c], ml) != 0 ||
+			    dirs[i][ml] != '/')
+				continue;
+			cg->fd[c] = fd < 0 ? -1 : fd;
+			cg->v1_dir[c] = strdup(dirs[i]);
+			fd = dup(fd); /* the next controller of a shared hierarchy */
+			found++;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!found) {
+		cg_free(cg);
+		return -ENOENT;
+	}
+	*out = cg;
+	return 0;
+}
+
+bool box_cgroup_frozen(struct box_cgroup *cg)
+{
+	char buf[32];
+	uint64_t v = 0;
+
+	if (cg->version == 2)
+		return box_cg_read_key(cg->v2fd, "cgroup.events", "frozen", &v) == 0 && v == 1;
+	return cg->fd[CTRL_FREEZER] >= 0 &&
+	       box_cg_read(cg->fd[CTRL_FREEZER], "freezer.state", buf, sizeof(buf)) > 0 &&
+	       strncmp(buf, "FROZEN", 6) == 0;
+}
+
 int box_cgroup_apply(struct box_cgroup *cg, const struct box_config *cfg)
 {
 	return cg->version == 2 ? box_cg_v2_apply(cg, cfg) : box_cg_v1_apply(cg, cfg);
@@ -524,6 +611,41 @@ int box_cgroup_devices(struct box_cgroup *cg)
 					    _first = false;                           \
 			    _first;                                                   \
 		    }))
+
+int box_cgroup_join_fds(struct box_cgroup *cg, int *fds, int max)
+{
+	int n = 0;
+
+	for_each_dir(cg, c) {
+		if (n == max)
+			break;
+		fds[n] = openat(cg->fd[c], "tasks", O_WRONLY | O_CLOEXEC);
+		if (fds[n] < 0) {
+			int r = box_err_errno(errno, "cgroup %s: open tasks", cg->v1_dir[c]);
+
+			while (n > 0)
+				close(fds[--n]);
+			return r;
+		}
+		n++;
+	}
+	return n;
+}
+
+int box_cgroup_dirs(struct box_cgroup *cg, const char **dirs, int max)
+{
+	int n = 0;
+
+	if (cg->version == 2) {
+		if (max > 0 && cg->v2_dir)
+			dirs[n++] = cg->v2_dir;
+		return n;
+	}
+	for_each_dir(cg, c)
+		if (n < max)
+			dirs[n++] = cg->v1_dir[c];
+	return n;
+}
 
 int box_cgroup_enter(struct box_cgroup *cg, pid_t pid)
 {
@@ -579,6 +701,7 @@ static int signal_procs(int dirfd, int sig)
 int box_cgroup_kill(struct box_cgroup *cg, int sig)
 {
 	int fd = procs_fd(cg), r;
+	bool was_frozen;
 
 	if (fd < 0)
 		return box_err(ENOTSUP, "cgroup %s: no hierarchy lists the box's processes", cg->path);
@@ -587,10 +710,13 @@ int box_cgroup_kill(struct box_cgroup *cg, int sig)
 		return 0;
 	box_err_clear();
 	/* v1 (or a kernel without cgroup.kill): freeze, so that nothing forks
-	 * while we go through the list, signal, thaw */
+	 * while we go through the list, signal, thaw -- unless the box was
+	 * paused (then it stays so), but SIGKILL always thaws: frozen tasks
+	 * do not die on v1 */
+	was_frozen = box_cgroup_frozen(cg);
 	r = box_cgroup_freeze(cg, true);
 	signal_procs(fd, sig);
-	if (r == 0)
+	if (r == 0 && (!was_frozen || sig == SIGKILL))
 		box_cgroup_freeze(cg, false);
 	box_err_clear();
 	return 0;

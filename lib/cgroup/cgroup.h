@@ -37,7 +37,8 @@ int box_cg_host_get(const struct box_cg_host **out);
 
 struct box_cgroup {
 	int version;
-	char *path;                    /* relative to the hierarchy roots: "libbox/<id>" */
+	char *path;                    /* from the hierarchy roots: "/libbox/<id>" (on v1 with a
+					  relative parent: the memory hierarchy's) */
 	int fd[CTRL_COUNT];            /* v1: dirfd per controller used (-1: not used) */
 	int v2fd;                      /* v2: the box's cgroup directory */
 	char *v1_dir[CTRL_COUNT];      /* v1: absolute directory per controller */
@@ -48,8 +49,19 @@ struct box_cgroup {
  * cfg's cgroup mode is auto, no limit is set and the host gives none. */
 int box_cgroup_create(const box_ctx *ctx, const struct box_config *cfg, const char *id,
 		      struct box_cgroup **out);
+/* Reopen the cgroup at path ("/libbox/<id>", as box_cgroup() gives it)
+ * for a box made by another process.  -ENOENT when it is gone. */
+int box_cgroup_open(const char *path, const char *const *dirs, int ndirs, struct box_cgroup **out);
+/* Whether the box's cgroup is frozen. */
+bool box_cgroup_frozen(struct box_cgroup *cg);
 /* Write cfg's limits (those it sets) into the cgroup. */
 int box_cgroup_apply(struct box_cgroup *cg, const struct box_config *cfg);
+/* v1: open <dir>/tasks of each hierarchy, for the child to write "0" into
+ * (a process moving itself skips the wait for an RCU grace period that
+ * moving another costs).  Returns how many fds were stored, or -errno. */
+int box_cgroup_join_fds(struct box_cgroup *cg, int *fds, int max);
+/* The box's directories (v2: one; v1: one per hierarchy), for the state. */
+int box_cgroup_dirs(struct box_cgroup *cg, const char **dirs, int max);
 /* Place pid in the cgroup (v1, and v2 when clone3 could not). */
 int box_cgroup_enter(struct box_cgroup *cg, pid_t pid);
 /* The device rules (Docker's defaults). */
@@ -59,6 +71,8 @@ int box_cgroup_freeze(struct box_cgroup *cg, bool frozen);
 int box_cgroup_kill(struct box_cgroup *cg, int sig);
 /* The OOM killer's kills in the box so far (0 if unknown). */
 uint64_t box_cgroup_oom_kills(struct box_cgroup *cg);
+/* Free the handle, leaving the cgroup as it is. */
+void box_cgroup_close(struct box_cgroup *cg);
 /* Kill what is left, wait for it to go, remove the directories, free. */
 int box_cgroup_destroy(struct box_cgroup *cg);
 

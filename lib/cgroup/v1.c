@@ -158,6 +158,9 @@ int box_cg_v1_stats(struct box_cgroup *cg, uint64_t *v)
 	if (cg->fd[CTRL_MEMORY] >= 0) {
 		box_cg_read_u64(cg->fd[CTRL_MEMORY], "memory.usage_in_bytes", &v[BOX_STAT_MEMORY_CURRENT]);
 		box_cg_read_u64(cg->fd[CTRL_MEMORY], "memory.max_usage_in_bytes", &v[BOX_STAT_MEMORY_PEAK]);
+		/* "no limit" is the largest page-aligned number there */
+		if (box_cg_read_u64(cg->fd[CTRL_MEMORY], "memory.limit_in_bytes", &x) == 0)
+			v[BOX_STAT_MEMORY_LIMIT] = x >= (1ull << 62) ? UINT64_MAX : x;
 	}
 	if (cg->fd[CTRL_CPUACCT] >= 0) {
 		if (box_cg_read_u64(cg->fd[CTRL_CPUACCT], "cpuacct.usage_user", &x) == 0)

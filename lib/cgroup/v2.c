@@ -102,12 +102,17 @@ static int apply_io(struct box_cgroup *cg, const struct box_config *cfg)
 	int r = 0;
 
 	if (cfg_has_limit(cfg, BOX_LIMIT_IO_WEIGHT)) {
-		snprintf(v, sizeof(v), "default %lld", (long long)cfg->limits[BOX_LIMIT_IO_WEIGHT]);
+		int64_t w = cfg->limits[BOX_LIMIT_IO_WEIGHT];
+
 		if (faccessat(cg->v2fd, "io.weight", F_OK, 0) < 0 &&
-		    faccessat(cg->v2fd, "io.bfq.weight", F_OK, 0) == 0)
+		    faccessat(cg->v2fd, "io.bfq.weight", F_OK, 0) == 0) {
+			/* bfq's scale is 1..1000 */
+			snprintf(v, sizeof(v), "default %lld", (long long)(1 + (w - 1) * 999 / 9999));
 			r = wr(cg, CTRL_IO, "io.bfq.weight", v);
-		else
+		} else {
+			snprintf(v, sizeof(v), "default %lld", (long long)w);
 			r = wr(cg, CTRL_IO, "io.weight", v);
+		}
 	}
 	for (size_t i = 0; r == 0 && i < cfg->nio; i++) {
 		snprintf(v, sizeof(v), "%u:%u %s=%llu", cfg->io[i].major, cfg->io[i].minor,
@@ -159,6 +164,7 @@ int box_cg_v2_stats(struct box_cgroup *cg, uint64_t *v)
 
 	box_cg_read_u64(cg->v2fd, "memory.current", &v[BOX_STAT_MEMORY_CURRENT]);
 	box_cg_read_u64(cg->v2fd, "memory.peak", &v[BOX_STAT_MEMORY_PEAK]);
+	box_cg_read_u64(cg->v2fd, "memory.max", &v[BOX_STAT_MEMORY_LIMIT]);
 	if (box_cg_read_key(cg->v2fd, "cpu.stat", "user_usec", &x) == 0)
 		v[BOX_STAT_CPU_USER] = x;
 	if (box_cg_read_key(cg->v2fd, "cpu.stat", "system_usec", &x) == 0)

@@ -1,28 +1,45 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bench_start: how long it takes to start a box.
  *
- *   bench_start box   [-n N] [-w W] [--no-net] [--unconfined] [--init] [--phases] ROOTFS
+ *   bench_start box   [-n N] [-w W] [--no-net] [--unconfined] [--init] [--phases]
+ *                     [--cgroup off|on] [--limits] [--cgroup-parent PATH] [--gap MS] ROOTFS
  *       box_run() of /bin/true in ROOTFS, N times, in this process
  *       (namespaces BOX_NS_DEFAULT, less BOX_NS_NET with --no-net; stdio
  *       to /dev/null).  --unconfined: no seccomp filter.  --phases: also
  *       time box_create, box_start, box_wait and box_destroy apart.
+ *       --cgroup: box_config_set_cgroup BOX_CGROUP_OFF or BOX_CGROUP_ON
+ *       (default: not called, i.e. BOX_CGROUP_AUTO).  --limits: memory
+ *       256 MiB, pids 512, cpu quota 50000 us per period 100000 us.
+ *       --cgroup-parent: box_ctx_set_cgroup_parent (default: a unique
+ *       /libbox-bench-<pid>).  Whatever levels of the parent did not exist
+ *       in a cgroup hierarchy before the first box are removed from it at
+ *       exit (with any box cgroup left below them); nothing else is.
+ *       --gap: sleep MS milliseconds (untimed) before each box, so that
+ *       what a box leaves warm has gone cold, as for a box started on an
+ *       idle host: e.g. the kernel's cgroup attach lock (a percpu rwsem)
+ *       goes back to its reader-fast mode a grace period after a writer,
+ *       and the next writer then waits a grace period to take it.
  *   bench_start floor [-n N] [-w W] [PATH]
  *       fork + execve of PATH (default /bin/true) + waitpid: the floor.
- *   bench_start exec  [-n N] [-w W] [--id PREFIX] [--post SHELLCMD] -- CMD [ARG...]
+ *   bench_start exec  [-n N] [-w W] [--id PREFIX] [--post SHELLCMD] [--gap MS] -- CMD [ARG...]
  *       fork + execvp of an external command, N times, stdout to
  *       /dev/null; @ID@ in CMD and SHELLCMD becomes PREFIX-<iteration>.
  *       SHELLCMD (run with /bin/sh -c after each iteration, not timed)
  *       is for clean-up, e.g. "crun delete -f @ID@".  Also reports the
  *       peak RSS of the command (wait4's ru_maxrss: the command and the
- *       descendants it reaped).
+ *       descendants it reaped).  --gap as in box mode (after SHELLCMD).
  *
  * Each mode runs W untimed warm-up iterations (default 2) first, and
  * prints one line:
  *   n=N median_ms=M p90_ms=P min_ms=A max_ms=B [maxrss_kib=R] [self_maxrss_kib=S]
  * Times are CLOCK_MONOTONIC.  p90 is the nearest-rank 90th percentile.
- * Exit status: 0, or 1 when an iteration fails (its error is printed). */
+ * Exit status: 0, or 1 when an iteration fails (its error is printed) or a
+ * cgroup that box mode made cannot be removed. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +94,14 @@ static void print_stats(const char *prefix, double *v, int n)
 	       s.p90, s.min, s.max);
 }
 
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (ms > 0 && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 static long self_maxrss(void)
 {
 	struct rusage ru;
@@ -87,9 +112,12 @@ static long self_maxrss(void)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: bench_start box   [-n N] [-w W] [--no-net] [--unconfined] [--init] [--phases] ROOTFS\n"
+		"usage: bench_start box   [-n N] [-w W] [--no-net] [--unconfined] [--init] [--phases]\n"
+		"                         [--cgroup off|on] [--limits] [--cgroup-parent PATH] [--gap MS]\n"
+		"                         ROOTFS\n"
 		"       bench_start floor [-n N] [-w W] [PATH]\n"
-		"       bench_start exec  [-n N] [-w W] [--id PREFIX] [--post SHELLCMD] -- CMD [ARG...]\n");
+		"       bench_start exec  [-n N] [-w W] [--id PREFIX] [--post SHELLCMD] [--gap MS]\n"
+		"                         -- CMD [ARG...]\n");
 	exit(2);
 }
 
@@ -107,6 +135,230 @@ static int parse_count(const char *s, int min)
 	return (int)v;
 }
 
+/* ---- the cgroup parent: libbox makes it, we remove what we caused ---- */
+
+static char **cg_ours;   /* directories under cgroup mounts that did not exist */
+static size_t cg_nours;  /* before the first box, shallowest first */
+static int cg_left;      /* how many of them could not be removed */
+static volatile sig_atomic_t stop_sig;
+
+static void on_signal(int sig)
+{
+	stop_sig = sig;
+}
+
+/* mountinfo's octal escapes (\040 for a space), in place. */
+static void unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+}
+
+static bool has_word(const char *list, const char *word, size_t n)
+{
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ",");
+
+		if (len == n && strncmp(p, word, n) == 0)
+			return true;
+		p += len + (p[len] == ',');
+	}
+	return false;
+}
+
+/* Our own cgroup in the hierarchy of a cgroup (v1, its super options) or
+ * cgroup2 mount, from /proc/self/cgroup; 0 or -1. */
+static int self_cgroup(bool v2, const char *superopts, char *out, size_t len)
+{
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	char line[4096];
+	int r = -1;
+
+	while (f && r < 0 && fgets(line, sizeof(line), f)) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		bool match;
+
+		if (!c2)
+			continue;
+		*c2++ = '\0';
+		c2[strcspn(c2, "\n")] = '\0';
+		c1++;
+		if (v2) {
+			match = *c1 == '\0';
+		} else {
+			match = *c1 != '\0';
+			for (const char *p = c1; match && *p;) {
+				size_t n = strcspn(p, ",");
+
+				match = has_word(superopts, p, n);
+				p += n + (p[n] == ',');
+			}
+		}
+		if (match && snprintf(out, len, "%s", c2) < (int)len)
+			r = 0;
+	}
+	if (f)
+		fclose(f);
+	return r;
+}
+
+static int add_ours(const char *path)
+{
+	char **grown = realloc(cg_ours, (cg_nours + 1) * sizeof(*grown));
+
+	if (!grown || !(grown[cg_nours] = strdup(path)))
+		return -1;
+	cg_ours = grown;
+	cg_nours++;
+	return 0;
+}
+
+/* Note, in every cgroup and cgroup2 mount, the levels of parent (absolute:
+ * from the hierarchy's root; relative: from our own cgroup there, as
+ * libbox takes it) that do not exist yet: those libbox will make for us. */
+static int track_parent(const char *parent)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[8192];
+
+	if (!f) {
+		perror("bench_start: /proc/self/mountinfo");
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char root[4096], mnt[4096], fstype[64], superopts[1024], self[4096];
+		char want[8192], path[8192];
+		char *dash = strstr(line, " - ");
+		size_t rl, ml;
+		bool v2, missing = false;
+
+		if (!dash || sscanf(line, "%*d %*d %*s %4095s %4095s", root, mnt) != 2 ||
+		    sscanf(dash + 3, "%63s %*s %1023s", fstype, superopts) != 2)
+			continue;
+		v2 = strcmp(fstype, "cgroup2") == 0;
+		if (!v2 && strcmp(fstype, "cgroup") != 0)
+			continue;
+		unescape(root);
+		unescape(mnt);
+		if (parent[0] == '/')
+			snprintf(want, sizeof(want), "%s", parent);
+		else if (self_cgroup(v2, superopts, self, sizeof(self)) == 0)
+			snprintf(want, sizeof(want), "%s/%s", self, parent);
+		else
+			continue; /* not a hierarchy we are in: libbox does not use it */
+		/* the part below the mount's root, which is what the mount shows */
+		rl = strcmp(root, "/") == 0 ? 0 : strlen(root);
+		if (rl && (strncmp(want, root, rl) != 0 || (want[rl] != '/' && want[rl] != '\0')))
+			continue;
+		ml = (size_t)snprintf(path, sizeof(path), "%s", strcmp(mnt, "/") == 0 ? "" : mnt);
+		for (const char *p = want + rl;;) {
+			size_t n;
+
+			while (*p == '/')
+				p++;
+			if (!*p)
+				break;
+			n = strcspn(p, "/");
+			if ((n == 1 && p[0] == '.') || (n == 2 && strncmp(p, "..", 2) == 0)) {
+				fprintf(stderr, "bench_start: --cgroup-parent %s: no . or .. please\n",
+					parent);
+				fclose(f);
+				return -1;
+			}
+			if (ml + 1 + n >= sizeof(path))
+				break;
+			path[ml++] = '/';
+			memcpy(path + ml, p, n);
+			ml += n;
+			path[ml] = '\0';
+			p += n;
+			if (!missing && access(path, F_OK) < 0 && errno == ENOENT)
+				missing = true;
+			if (missing && add_ours(path) < 0) {
+				perror("bench_start");
+				fclose(f);
+				return -1;
+			}
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+static void kill_procs(const char *dir)
+{
+	char path[8192];
+	FILE *f;
+	long pid;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	f = fopen(path, "re");
+	while (f && fscanf(f, "%ld", &pid) == 1)
+		if (pid > 0)
+			kill((pid_t)pid, SIGKILL);
+	if (f)
+		fclose(f);
+}
+
+/* rmdir of dir and of the cgroups below it (all of them ours: they are
+ * below a level we made), deepest first.  0 or -1 (after saying why). */
+static int remove_tree(const char *dir, int depth)
+{
+	DIR *d = depth < 64 ? opendir(dir) : NULL;
+	struct dirent *e;
+	int r = 0;
+
+	while (d && (e = readdir(d))) {
+		char sub[8192];
+
+		if (e->d_type != DT_DIR || strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name) < (int)sizeof(sub) &&
+		    remove_tree(sub, depth + 1) < 0)
+			r = -1;
+	}
+	if (d)
+		closedir(d);
+	/* a box's last task may still be leaving: EBUSY for a moment; a box
+	 * left running (an interrupted run) is killed: its cgroup is ours */
+	for (int tries = 0;; tries++) {
+		struct timespec ms = { 0, 1000000 };
+
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			return r;
+		if (errno != EBUSY || tries == 2000) {
+			fprintf(stderr, "bench_start: cannot remove cgroup %s: %s\n", dir,
+				strerror(errno));
+			return -1;
+		}
+		kill_procs(dir);
+		nanosleep(&ms, NULL);
+	}
+}
+
+static void cg_cleanup(void)
+{
+	while (cg_nours > 0) {
+		char *path = cg_ours[--cg_nours];
+
+		if (remove_tree(path, 0) < 0)
+			cg_left++;
+		free(path);
+	}
+	free(cg_ours);
+	cg_ours = NULL;
+}
+
 /* ---- box: box_run() in this process ---- */
 
 static int mode_box(int argc, char **argv)
@@ -114,9 +366,13 @@ static int mode_box(int argc, char **argv)
 	const char *rootfs = NULL;
 	const char *const cmd[] = { "/bin/true" };
 	int n = 30, warm = 2, nonet = 0, unconfined = 0, init = 0, phases = 0;
+	int cgroup = -1, limits = 0, gap = 0;
+	const char *parent = NULL;
+	char default_parent[64];
 	double *t, *tc = NULL, *ts = NULL, *tw = NULL, *td = NULL;
 	box_config *cfg = NULL;
 	box_ctx *ctx = NULL;
+	struct sigaction sa;
 	long rss_before;
 	unsigned ns;
 	int r;
@@ -134,6 +390,15 @@ static int mode_box(int argc, char **argv)
 			init = 1;
 		else if (strcmp(argv[i], "--phases") == 0)
 			phases = 1;
+		else if (strcmp(argv[i], "--cgroup") == 0 && i + 1 < argc &&
+			 (strcmp(argv[i + 1], "on") == 0 || strcmp(argv[i + 1], "off") == 0))
+			cgroup = strcmp(argv[++i], "on") == 0 ? BOX_CGROUP_ON : BOX_CGROUP_OFF;
+		else if (strcmp(argv[i], "--limits") == 0)
+			limits = 1;
+		else if (strcmp(argv[i], "--gap") == 0 && i + 1 < argc)
+			gap = parse_count(argv[++i], 0);
+		else if (strcmp(argv[i], "--cgroup-parent") == 0 && i + 1 < argc && argv[i + 1][0])
+			parent = argv[++i];
 		else if (argv[i][0] != '-' && !rootfs)
 			rootfs = argv[i];
 		else
@@ -142,17 +407,41 @@ static int mode_box(int argc, char **argv)
 	if (!rootfs)
 		usage();
 
+	if (!parent) {
+		snprintf(default_parent, sizeof(default_parent), "/libbox-bench-%d", (int)getpid());
+		parent = default_parent;
+	}
+
 	ns = BOX_NS_DEFAULT & ~(nonet ? BOX_NS_NET : 0u);
-	if ((r = box_ctx_new(&ctx)) < 0 || (r = box_config_new(&cfg)) < 0 ||
+	if ((r = box_ctx_new(&ctx)) < 0 || (r = box_ctx_set_cgroup_parent(ctx, parent)) < 0 ||
+	    (r = box_config_new(&cfg)) < 0 ||
 	    (r = box_config_set_rootfs(cfg, rootfs)) < 0 ||
 	    (r = box_config_set_argv(cfg, 1, cmd)) < 0 ||
 	    (r = box_config_set_namespaces(cfg, ns)) < 0 ||
 	    (r = box_config_set_stdio(cfg, -1, -1, -1)) < 0 ||
 	    (r = box_config_set_init(cfg, init)) < 0 ||
-	    (unconfined && (r = box_config_set_seccomp(cfg, BOX_SECCOMP_UNCONFINED, NULL)) < 0)) {
+	    (unconfined && (r = box_config_set_seccomp(cfg, BOX_SECCOMP_UNCONFINED, NULL)) < 0) ||
+	    (cgroup >= 0 && (r = box_config_set_cgroup(cfg, cgroup)) < 0) ||
+	    (limits && ((r = box_config_set_limit(cfg, BOX_LIMIT_MEMORY, 256ll << 20)) < 0 ||
+			(r = box_config_set_limit(cfg, BOX_LIMIT_PIDS, 512)) < 0 ||
+			(r = box_config_set_limit(cfg, BOX_LIMIT_CPU_PERIOD, 100000)) < 0 ||
+			(r = box_config_set_limit(cfg, BOX_LIMIT_CPU_QUOTA, 50000)) < 0))) {
 		fprintf(stderr, "bench_start: config: %s\n", box_last_error());
 		return 1;
 	}
+	/* From here on, whatever cgroups of the parent libbox makes go at
+	 * exit (main calls cg_cleanup; atexit covers exit()); a signal ends
+	 * the loop after the running box rather than leaving them behind. */
+	if (track_parent(parent) < 0)
+		return 1;
+	atexit(cg_cleanup);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	t = calloc((size_t)n, sizeof(*t));
 	if (phases) {
 		tc = calloc((size_t)n, sizeof(*t));
@@ -170,6 +459,11 @@ static int mode_box(int argc, char **argv)
 		int code = -1, sig = 0;
 		double t0, t1, t2, t3, t4;
 
+		sleep_ms(gap);
+		if (stop_sig) {
+			fprintf(stderr, "bench_start: interrupted by signal %d\n", (int)stop_sig);
+			return 1;
+		}
 		if (i == 0)
 			rss_before = self_maxrss();
 		t0 = now_ms();
@@ -317,7 +611,7 @@ static int run_once(char *const *argv, int use_path, int nullfd, int errfd, long
 
 static int mode_exec(int argc, char **argv, int floor)
 {
-	int n = 30, warm = 2, cmd_at = -1, nullfd, errfd = -1;
+	int n = 30, warm = 2, cmd_at = -1, nullfd, errfd = -1, gap = 0;
 	const char *prefix = "bench", *post = NULL;
 	char *floor_argv[] = { (char *)"/bin/true", NULL };
 	long rss_max = 0;
@@ -332,6 +626,8 @@ static int mode_exec(int argc, char **argv, int floor)
 			prefix = argv[++i];
 		else if (!floor && strcmp(argv[i], "--post") == 0 && i + 1 < argc)
 			post = argv[++i];
+		else if (!floor && strcmp(argv[i], "--gap") == 0 && i + 1 < argc)
+			gap = parse_count(argv[++i], 0);
 		else if (!floor && strcmp(argv[i], "--") == 0 && i + 1 < argc) {
 			cmd_at = i + 1;
 			break;
@@ -367,6 +663,7 @@ static int mode_exec(int argc, char **argv, int floor)
 			for (int k = 0; k < cmdc; k++)
 				cmd[k] = subst(argv[cmd_at + k], id);
 		}
+		sleep_ms(gap);
 		t0 = now_ms();
 		r = run_once(cmd, !floor, nullfd, errfd, &rss);
 		if (i >= 0)
@@ -403,8 +700,18 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2)
 		usage();
-	if (strcmp(argv[1], "box") == 0)
-		return mode_box(argc - 2, argv + 2);
+	if (strcmp(argv[1], "box") == 0) {
+		int rc = mode_box(argc - 2, argv + 2);
+
+		cg_cleanup();
+		if (cg_left && !rc)
+			rc = 1;
+		if (stop_sig) {
+			signal(stop_sig, SIG_DFL);
+			raise(stop_sig);
+		}
+		return rc;
+	}
 	if (strcmp(argv[1], "floor") == 0)
 		return mode_exec(argc - 2, argv + 2, 1);
 	if (strcmp(argv[1], "exec") == 0)

@@ -10,6 +10,18 @@ void boxctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int boxctl_usage_error(const char *verb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-int cmd_run(int argc, char **argv);
+#include "box.h"
+
+int cmd_run(box_ctx *ctx, int argc, char **argv);
+int cmd_ps(box_ctx *ctx, int argc, char **argv);
+int cmd_inspect(box_ctx *ctx, int argc, char **argv);
+int cmd_stats(box_ctx *ctx, int argc, char **argv);
+int cmd_stop(box_ctx *ctx, int argc, char **argv);
+int cmd_kill(box_ctx *ctx, int argc, char **argv);
+int cmd_pause(box_ctx *ctx, int argc, char **argv);
+int cmd_unpause(box_ctx *ctx, int argc, char **argv);
+int cmd_wait(box_ctx *ctx, int argc, char **argv);
+int cmd_rm(box_ctx *ctx, int argc, char **argv);
+int cmd_gc(box_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -40,14 +40,55 @@ static void usage(FILE *f)
 		"\n"
 		"Run Linux containers with libbox, without a daemon.\n"
 		"\n"
+		"Options:\n"
+		"      --root DIR   state directory (default /run/libbox)\n"
+		"\n"
 		"Commands:\n"
 		"  run        Run a command in a new box, in the foreground\n"
+		"  ps         List boxes\n"
+		"  inspect    Show boxes as JSON\n"
+		"  stats      Show boxes' resource use\n"
+		"  stop       Stop boxes (SIGTERM, then SIGKILL)\n"
+		"  kill       Send a signal to boxes\n"
+		"  pause      Freeze boxes\n"
+		"  unpause    Thaw boxes\n"
+		"  wait       Wait for boxes and print their exit codes\n"
+		"  rm         Remove boxes\n"
+		"  gc         Clean up after boxes whose creator died\n"
 		"\n"
 		"Run 'boxctl COMMAND --help' for more information on a command.\n");
 }
 
+static const struct {
+	const char *name;
+	int (*fn)(box_ctx *ctx, int argc, char **argv);
+} verbs[] = {
+	{ "run", cmd_run },	    { "ps", cmd_ps },	    { "inspect", cmd_inspect },
+	{ "stats", cmd_stats },	    { "stop", cmd_stop },   { "kill", cmd_kill },
+	{ "pause", cmd_pause },	    { "unpause", cmd_unpause }, { "wait", cmd_wait },
+	{ "rm", cmd_rm },	    { "gc", cmd_gc },
+};
+
 int main(int argc, char **argv)
 {
+	box_ctx *ctx = NULL;
+	const char *root = NULL;
+	int r;
+
+	/* global options, before the verb */
+	while (argc >= 2 && strncmp(argv[1], "--root", 6) == 0) {
+		if (argv[1][6] == '=') {
+			root = argv[1] + 7;
+		} else if (argv[1][6] == '\0' && argc >= 3) {
+			root = argv[2];
+			argv++;
+			argc--;
+		} else {
+			return boxctl_usage_error(NULL, "flag needs an argument: --root");
+		}
+		argv++;
+		argc--;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return 125;
@@ -61,8 +102,18 @@ int main(int argc, char **argv)
 		printf("boxctl version %s (libbox %s)\n", LIBBOX_CLI_VERSION, box_version());
 		return 0;
 	}
-	if (strcmp(argv[1], "run") == 0)
-		return cmd_run(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (strcmp(argv[1], verbs[i].name) != 0)
+			continue;
+		if (box_ctx_new(&ctx) < 0 || (root && box_ctx_set_state_dir(ctx, root) < 0)) {
+			boxctl_error("%s", box_last_error());
+			box_ctx_free(ctx);
+			return 125;
+		}
+		r = verbs[i].fn(ctx, argc - 1, argv + 1);
+		box_ctx_free(ctx);
+		return r;
+	}
 	if (argv[1][0] == '-')
 		return boxctl_usage_error(NULL, "unknown flag: %s", argv[1]);
 	return boxctl_usage_error(NULL, "'%s' is not a boxctl command", argv[1]);

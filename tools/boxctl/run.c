@@ -60,6 +60,7 @@ static void run_usage(FILE *f)
 		"      --device-write-bps DEV:RATE  write limit on a device\n"
 		"      --device-read-iops DEV:N     read operations per second\n"
 		"      --device-write-iops DEV:N    write operations per second\n"
+		"      --name NAME             the box's name (default: one is made up)\n"
 		"      --cgroup-parent PATH    the cgroup under which the box gets its own\n"
 		"                              (default /libbox)\n"
 		"      --init                  run a tiny init as pid 1 (the default)\n"
@@ -72,7 +73,7 @@ enum {
 	OPT_CAP_ADD, OPT_CAP_DROP, OPT_SECURITY_OPT, OPT_INIT, OPT_NO_INIT, OPT_HELP,
 	OPT_GROUP_ADD, OPT_ULIMIT, OPT_CGROUP_PARENT, OPT_MEMORY_SWAP, OPT_MEMORY_RESERVATION,
 	OPT_CPUS, OPT_CPU_PERIOD, OPT_CPU_QUOTA, OPT_CPUSET_CPUS, OPT_CPUSET_MEMS, OPT_PIDS_LIMIT,
-	OPT_BLKIO_WEIGHT, OPT_DEV_READ_BPS, OPT_DEV_WRITE_BPS, OPT_DEV_READ_IOPS, OPT_DEV_WRITE_IOPS,
+	OPT_NAME, OPT_BLKIO_WEIGHT, OPT_DEV_READ_BPS, OPT_DEV_WRITE_BPS, OPT_DEV_READ_IOPS, OPT_DEV_WRITE_IOPS,
 };
 
 static const struct option run_options[] = {
@@ -93,6 +94,7 @@ static const struct option run_options[] = {
 	{ "security-opt", required_argument, NULL, OPT_SECURITY_OPT },
 	{ "ulimit", required_argument, NULL, OPT_ULIMIT },
 	{ "cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT },
+	{ "name", required_argument, NULL, OPT_NAME },
 	{ "memory", required_argument, NULL, 'm' },
 	{ "memory-swap", required_argument, NULL, OPT_MEMORY_SWAP },
 	{ "memory-reservation", required_argument, NULL, OPT_MEMORY_RESERVATION },
@@ -157,7 +159,7 @@ static int parse_size(const char *s, bool allow_unlimited, int64_t *out)
 	}
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || v < 0 || (*end && end[1] && !(end[2] == '\0' &&
+	if (errno || end == s || !(v >= 0 && v < 1e19) || (*end && end[1] && !(end[2] == '\0' &&
 							       (end[1] == 'b' || end[1] == 'B'))))
 		return -EINVAL;
 	if (*end) {
@@ -360,10 +362,9 @@ static int exit_status_for(int r, bool started, const char *cmd)
 	return 125;
 }
 
-int cmd_run(int argc, char **argv)
+int cmd_run(box_ctx *ctx, int argc, char **argv)
 {
 	box_config *cfg = NULL;
-	box_ctx *ctx = NULL;
 	box *b = NULL;
 	unsigned ns = BOX_NS_DEFAULT;
 	uint32_t groups[64];
@@ -371,7 +372,7 @@ int cmd_run(int argc, char **argv)
 	const char *rootfs = NULL;
 	sigset_t block, old;
 
-	if (box_config_new(&cfg) < 0 || box_ctx_new(&ctx) < 0) {
+	if (box_config_new(&cfg) < 0) {
 		boxctl_error("%s", box_last_error());
 		goto out;
 	}
@@ -461,7 +462,7 @@ int cmd_run(int argc, char **argv)
 
 			if (parse_size(optarg, c != 'm', &v) < 0)
 				r = boxctl_usage_error("run", "invalid size \"%s\" (bytes, or a number "
-							      "with b, k, m, g)", optarg);
+							      "with b, k, m, g, t)", optarg);
 			else
 				r = set_limit(cfg, limit, v);
 			break;
@@ -518,6 +519,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case OPT_DEV_WRITE_IOPS:
 			r = io_limit(cfg, BOX_IO_WRITE_IOPS, optarg, false);
+			break;
+		case OPT_NAME:
+			r = box_config_set_name(cfg, optarg) < 0 ? lib_fail(-1) : 0;
 			break;
 		case OPT_CGROUP_PARENT:
 			r = box_ctx_set_cgroup_parent(ctx, optarg) < 0 ? lib_fail(-1) : 0;
@@ -583,15 +587,16 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	status = sig ? 128 + sig : code;
-	if (box_oom_killed(b) == 1) {
+	if (box_oom_killed(b) == 1 && sig == SIGKILL) {
 		/* as docker: 137, and said */
-		boxctl_error("the box ran out of memory: the kernel's OOM killer killed it "
+		boxctl_error("the box ran out of memory: the kernel's OOM killer killed its "
+			     "command (its memory limit)");
+	} else if (box_oom_killed(b) == 1) {
+		boxctl_error("warning: the kernel's OOM killer killed a process of the box "
 			     "(its memory limit)");
-		status = 137;
 	}
 out:
 	box_destroy(b);
 	box_config_free(cfg);
-	box_ctx_free(ctx);
 	return status;
 }

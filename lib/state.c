@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Boxes on disk: STATE/boxes/<id>/state.json, written atomically (write,
+ * fsync, rename) under the box's lock, and STATE/names/<name>, a symlink
+ * to the id, whose creation is the atomic reservation of the name.
+ *
+ * Nothing here is trusted blindly: whether a box runs is decided from its
+ * pid and that process's start time (so a reused pid is not mistaken for
+ * it), its cgroup's freezer, and the exit its creator or monitor recorded. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "internal.h"
+#include "cgroup/cgroup.h"
+
+#define STATE_VERSION 1
+
+static int path_of(char *out, size_t len, const box_ctx *ctx, const char *sub, const char *id,
+		   const char *file)
+{
+	int n = snprintf(out, len, "%s/%s%s%s%s%s", ctx->state_dir, sub, id ? "/" : "", id ? id : "",
+			 file ? "/" : "", file ? file : "");
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* The start time of pid (field 22 of /proc/PID/stat), 0 if it is gone. */
+uint64_t box_proc_start_time(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	/* the space after ")" starts field 3; stop at the one before 22 */
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &start) != 1)
+		return 0;
+	return start;
+}
+
+void box_time_now(char out[40])
+{
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(out + strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm), 40 - 19, ".%09ldZ", ts.tv_nsec);
+}
+
+/* ---- locks ---- */
+
+int box_state_lock(const box_ctx *ctx, const char *id)
+{
+	char path[PATH_MAX];
+	int fd, r = path_of(path, sizeof(path), ctx, "boxes", id, "lock");
+
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			r = -errno;
+			close(fd);
+			return r;
+		}
+	}
+	return fd;
+}
+
+/* ---- names ---- */
+
+static const char *const adjectives[] = {
+	"agile", "bold", "brave", "calm", "clever", "crisp", "eager", "fair", "gentle", "happy",
+	"keen", "lucid", "merry", "nimble", "proud", "quiet", "rapid", "sharp", "steady", "sunny",
+	"swift", "tidy", "vivid", "wise", "zesty",
+};
+static const char *const nouns[] = {
+	"babbage", "curie", "dijkstra", "euler", "fermat", "gauss", "hopper", "hypatia", "kepler",
+	"knuth", "lamport", "liskov", "lovelace", "noether", "pascal", "ritchie", "shannon", "thompson",
+	"torvalds", "turing", "wozniak", "yalow",
+};
+
+bool box_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 128 || !((name[0] >= 'a' && name[0] <= 'z') ||
+				   (name[0] >= 'A' && name[0] <= 'Z') || (name[0] >= '0' && name[0] <= '9')))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Reserve name for id: the symlink's creation is the reservation.  A name
+ * whose box is gone (no state) is taken back. */
+static int reserve_name(const box_ctx *ctx, const char *name, const char *id)
+{
+	char link[PATH_MAX], dir[PATH_MAX], target[80];
+	ssize_t n;
+	int r;
+
+	if (path_of(link, sizeof(link), ctx, "names", name, NULL) < 0)
+		return box_err(ENAMETOOLONG, "box name %s: too long", name);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (symlink(id, link) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return box_err_errno(errno, "box name %s: symlink %s", name, link);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n < 0)
+			continue;
+		target[n] = '\0';
+		r = path_of(dir, sizeof(dir), ctx, "boxes", target, "state.json");
+		if (r == 0 && access(dir, F_OK) == 0)
+			return box_err(EEXIST, "the name \"%s\" is already in use by box %.12s", name,
+				       target);
+		unlink(link); /* left by a box that is gone */
+	}
+	return box_err(EEXIST, "the name \"%s\" is already in use", name);
+}
+
+static int generate_name(const box_ctx *ctx, const char *id, char *out, size_t len)
+{
+	/* from the id's random bits, then with a number, as docker does */
+	unsigned a = (unsigned)strtoul((char[]){ id[0], id[1], id[2], id[3], 0 }, NULL, 16);
+	unsigned b = (unsigned)strtoul((char[]){ id[4], id[5], id[6], id[7], 0 }, NULL, 16);
+
+	for (int i = 0; i < 100; i++) {
+		if (i == 0)
+			snprintf(out, len, "%s_%s", adjectives[a % ARRAY_SIZE(adjectives)],
+				 nouns[b % ARRAY_SIZE(nouns)]);
+		else
+			snprintf(out, len, "%s_%s%d", adjectives[a % ARRAY_SIZE(adjectives)],
+				 nouns[b % ARRAY_SIZE(nouns)], i);
+		int r = reserve_name(ctx, out, id);
+
+		if (r != -EEXIST)
+			return r;
+	}
+	return box_err(EEXIST, "box_create: no free generated name");
+}
+
+/* ---- writing ---- */
+
+static int write_atomic(const char *path, const char *data, size_t len)
+{
+	char tmp[PATH_MAX];
+	int fd, r = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, data, len) != (ssize_t)len || fsync(fd) < 0)
+		r = -errno ? -errno : -EIO;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+static json_t *load_json(const box_ctx *ctx, const char *id)
+{
+	char path[PATH_MAX];
+
+	if (path_of(path, sizeof(path), ctx, "boxes", id, "state.json") < 0)
+		return NULL;
+	return json_load_file(path, 0, NULL);
+}
+
+static int save_json(const box_ctx *ctx, const char *id, json_t *root)
+{
+	char path[PATH_MAX];
+	char *text = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);
+	int r;
+
+	if (!text)
+		return -ENOMEM;
+	r = path_of(path, sizeof(path), ctx, "boxes", id, "state.json");
+	if (r == 0)
+		r = write_atomic(path, text, strlen(text));
+	free(text);
+	return r;
+}
+
+static json_t *strv_json(char *const *v)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && v && v[i]; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+/* Everything box_open() and box_exec() need later, written when the box
+ * is created.  Its directory and name are made here; on failure nothing
+ * of them is left. */
+int box_state_create(struct box *b, const struct box_config *cfg, const char *rootfs)
+{
+	char dir[PATH_MAX], names[PATH_MAX], now[40], caps[24], name[160];
+	json_t *root, *proc, *groups;
+	int r, lock;
+
+	if (path_of(dir, sizeof(dir), b->ctx, "boxes", b->id, NULL) < 0 ||
+	    path_of(names, sizeof(names), b->ctx, "names", NULL, NULL) < 0)
+		return box_err(ENAMETOOLONG, "state directory %s: too long", b->ctx->state_dir);
+	r = box_mkdir_p(names, 0700);
+	if (r == 0) {
+		r = path_of(dir, sizeof(dir), b->ctx, "boxes", NULL, NULL);
+		if (r == 0)
+			r = box_mkdir_p(dir, 0700);
+		path_of(dir, sizeof(dir), b->ctx, "boxes", b->id, NULL);
+		if (r == 0 && mkdir(dir, 0700) < 0)
+			r = -errno;
+	}
+	if (r < 0)
+		return box_err_errno(-r, "state directory %s", dir);
+	if (cfg->name) {
+		r = reserve_name(b->ctx, cfg->name, b->id);
+		snprintf(name, sizeof(name), "%s", cfg->name);
+	} else {
+		r = generate_name(b->ctx, b->id, name, sizeof(name));
+	}
+	if (r < 0) {
+		rmdir(dir);
+		return r;
+	}
+	b->name = strdup(name);
+	box_time_now(now);
+	snprintf(caps, sizeof(caps), "%llx", (unsigned long long)cfg->caps);
+	groups = json_array();
+	for (int i = 0; groups && i < cfg->ngroups; i++)
+		json_array_append_new(groups, json_integer(cfg->groups[i]));
+	proc = json_pack("{s:o, s:o, s:s, s:i, s:i, s:o, s:s, s:s, s:b, s:b}",
+			 "args", strv_json(cfg->argv), "env", strv_json(cfg->env), "cwd", cfg->cwd,
+			 "uid", (json_int_t)cfg->uid, "gid", (json_int_t)cfg->gid, "groups", groups,
+			 "caps", caps,
+			 "seccomp", cfg->seccomp_mode == BOX_SECCOMP_UNCONFINED ? "unconfined"
+				    : cfg->seccomp_mode == BOX_SECCOMP_PROFILE	 ? cfg->seccomp_profile
+										 : "default",
+			 "no_new_privs", cfg->no_new_privs, "init", cfg->init);
+	/* the owner (the creator; later a monitor) records the exit; when it
+	 * is gone too, nobody will */
+	root = json_pack("{s:i, s:s, s:s, s:s, s:o, s:i, s:s?, s:s?, s:{s:i, s:I}}", "version",
+			 STATE_VERSION, "id", b->id, "name", name, "created", now, "process", proc,
+			 "namespaces", (json_int_t)cfg->ns, "rootfs", rootfs, "hostname", cfg->hostname,
+			 "owner", "pid", (json_int_t)getpid(), "start",
+			 (json_int_t)box_proc_start_time(getpid()));
+	/* held until box_create() has recorded the pid: box_gc() must not
+	 * take a box being born for a dead one */
+	lock = box_state_lock(b->ctx, b->id);
+	r = !root || !b->name ? -ENOMEM : lock < 0 ? lock : save_json(b->ctx, b->id, root);
+	json_decref(root);
+	if (r == 0)
+		b->lockfd = lock;
+	else if (lock >= 0)
+		close(lock);
+	if (r < 0) {
+		box_state_remove(b->ctx, b->id, name);
+		return box_err_errno(-r, "state of box %.12s in %s", b->id, dir);
+	}
+	return 0;
+}
+
+/* Record facts: the pid (with its start time), the start, the exit. */
+int box_state_update(struct box *b, const char *what)
+{
+	json_t *root;
+	char now[40];
+	int lock, r;
+
+	lock = b->lockfd >= 0 ? b->lockfd : box_state_lock(b->ctx, b->id);
+	if (lock < 0)
+		return lock;
+	root = load_json(b->ctx, b->id);
+	if (!root) {
+		if (lock != b->lockfd)
+			close(lock);
+		return -ENOENT;
+	}
+	box_time_now(now);
+	if (strcmp(what, "pid") == 0) {
+		json_object_set_new(root, "pid", json_integer(b->pid));
+		json_object_set_new(root, "pid_start", json_integer((json_int_t)b->pid_start));
+		if (b->cg) {
+			const char *dirs[8];
+			int n = box_cgroup_dirs(b->cg, dirs, 8);
+			json_t *a = json_array();
+
+			for (int i = 0; a && i < n; i++)
+				json_array_append_new(a, json_string(dirs[i]));
+			json_object_set_new(root, "cgroup", json_string(b->cg->path));
+			json_object_set_new(root, "cgroup_dirs", a);
+		}
+	} else if (strcmp(what, "started") == 0) {
+		json_object_set_new(root, "started", json_string(now));
+	} else if (strcmp(what, "exit") == 0 && !json_object_get(root, "exit")) {
+		json_object_set_new(root, "exit", json_pack("{s:i, s:i, s:b, s:s}", "code",
+							    b->exit_code, "signal", b->signal, "oom",
+							    b->oom, "finished", now));
+	}
+	r = save_json(b->ctx, b->id, root);
+	json_decref(root);
+	if (lock != b->lockfd)
+		close(lock);
+	return r;
+}
+
+int box_state_remove(const box_ctx *ctx, const char *id, const char *name)
+{
+	char path[PATH_MAX], target[80];
+	ssize_t n;
+
+	if (name && path_of(path, sizeof(path), ctx, "names", name, NULL) == 0) {
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			if (strcmp(target, id) == 0)
+				unlink(path);
+		}
+	}
+	if (path_of(path, sizeof(path), ctx, "boxes", id, "state.json") == 0)
+		unlink(path);
+	if (path_of(path, sizeof(path), ctx, "boxes", id, "lock") == 0)
+		unlink(path);
+	if (path_of(path, sizeof(path), ctx, "boxes", id, NULL) == 0 && rmdir(path) < 0 &&
+	    errno != ENOENT) {
+		/* other files (logs) may be in it: remove them too */
+		DIR *d = opendir(path);
+		struct dirent *e;
+
+		while (d && (e = readdir(d)))
+			if (e->d_name[0] != '.')
+				unlinkat(dirfd(d), e->d_name, 0);
+		if (d)
+			closedir(d);
+		if (rmdir(path) < 0 && errno != ENOENT)
+			return -errno;
+	}
+	return 0;
+}
+
+/* ---- reading ---- */
+
+/* name, full id, or a unique prefix of an id -> the id */
+int box_state_resolve(const box_ctx *ctx, const char *what, char id[65])
+{
+	char path[PATH_MAX], target[80];
+	size_t n = strlen(what);
+	int found = 0;
+	ssize_t len;
+	DIR *d;
+	struct dirent *e;
+
+	if (!n || strchr(what, '/'))
+		return box_err(EINVAL, "\"%s\" is not a box name or id", what);
+	if (path_of(path, sizeof(path), ctx, "names", what, NULL) == 0 &&
+	    (len = readlink(path, target, sizeof(target) - 1)) == 64) {
+		memcpy(id, target, 64);
+		id[64] = '\0';
+		return 0;
+	}
+	if (path_of(path, sizeof(path), ctx, "boxes", NULL, NULL) < 0 || !(d = opendir(path)))
+		return box_err(ENOENT, "no such box: %s", what);
+	while ((e = readdir(d))) {
+		if (strlen(e->d_name) == 64 && strncmp(e->d_name, what, n) == 0) {
+			if (found++)
+				break;
+			memcpy(id, e->d_name, 64);
+			id[64] = '\0';
+		}
+	}
+	closedir(d);
+	if (found > 1)
+		return box_err(EINVAL, "\"%s\" is the prefix of more than one box id", what);
+	if (!found)
+		return box_err(ENOENT, "no such box: %s", what);
+	return 0;
+}
+
+/* Fill a handle from the state: pid (if that process still is the box's),
+ * cgroup, name, exit. */
+int box_state_load(struct box *b)
+{
+	json_t *root = load_json(b->ctx, b->id), *exit;
+	const char *name, *cg;
+	uint64_t start;
+	int pid;
+
+	if (!root)
+		return box_err(ENOENT, "box %.12s: no state", b->id);
+	name = json_string_value(json_object_get(root, "name"));
+	cg = json_string_value(json_object_get(root, "cgroup"));
+	pid = (int)json_integer_value(json_object_get(root, "pid"));
+	start = (uint64_t)json_integer_value(json_object_get(root, "pid_start"));
+	b->name = name ? strdup(name) : NULL;
+	b->started = json_object_get(root, "started") != NULL;
+	b->init = json_is_true(json_object_get(json_object_get(root, "process"), "init"));
+	exit = json_object_get(root, "exit");
+	if (exit) {
+		b->waited = true;
+		b->exit_code = (int)json_integer_value(json_object_get(exit, "code"));
+		b->signal = (int)json_integer_value(json_object_get(exit, "signal"));
+		b->oom = json_is_true(json_object_get(exit, "oom"));
+	}
+	if (pid > 0 && start && box_proc_start_time(pid) == start) {
+		int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+		/* the pid could have been reused between the two looks */
+		if (fd >= 0 && box_proc_start_time(pid) == start) {
+			b->pid = pid;
+			b->pidfd = fd;
+			b->pid_start = start;
+		} else if (fd >= 0) {
+			close(fd);
+		}
+	}
+	if (cg) {
+		json_t *a = json_object_get(root, "cgroup_dirs"), *v;
+		const char *dirs[8];
+		int n = 0;
+		size_t k;
+
+		json_array_foreach(a, k, v)
+			if (n < 8 && json_is_string(v))
+				dirs[n++] = json_string_value(v);
+		if (box_cgroup_open(cg, dirs, n, &b->cg) < 0)
+			b->cg = NULL;
+	}
+	{
+		json_t *owner = json_object_get(root, "owner");
+		int opid = (int)json_integer_value(json_object_get(owner, "pid"));
+		uint64_t ostart = (uint64_t)json_integer_value(json_object_get(owner, "start"));
+
+		b->owner_alive = opid > 0 && ostart && box_proc_start_time(opid) == ostart;
+	}
+	json_decref(root);
+	return 0;
+}
+
+char *box_state_json(struct box *b, const char *status)
+{
+	json_t *root = load_json(b->ctx, b->id);
+	char *text;
+
+	if (!root)
+		return NULL;
+	json_object_set_new(root, "status", json_string(status));
+	json_object_del(root, "version");
+	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(root);
+	return text;
+}
+
+int box_state_list(const box_ctx *ctx, int (*cb)(const char *id, void *user), void *user)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	int r = 0;
+	DIR *d;
+
+	if (path_of(path, sizeof(path), ctx, "boxes", NULL, NULL) < 0)
+		return -ENAMETOOLONG;
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while (r == 0 && (e = readdir(d)))
+		if (strlen(e->d_name) == 64)
+			r = cb(e->d_name, user);
+	closedir(d);
+	return r;
+}

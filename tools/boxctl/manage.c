@@ -1,0 +1,561 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* boxctl ps, inspect, rm, kill, stop, wait, stats, pause, unpause, gc:
+ * the verbs on existing boxes, through box_open(). */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "box.h"
+#include "boxctl.h"
+
+/* Each verb parses "--help" and its own flags, then works on the rest. */
+struct verb_opts {
+	const char *usage;
+	const char *flags; /* getopt short flags */
+	const struct option *longs;
+};
+
+static int parse(int argc, char **argv, const char *verb, const struct verb_opts *o,
+		 int (*flag)(int c, const char *arg, void *user), void *user)
+{
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, o->flags, o->longs, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(o->usage, stdout);
+			return -1;
+		}
+		if (c == ':')
+			return boxctl_usage_error(verb, "flag needs an argument: %s", argv[optind - 1]);
+		if (c == '?')
+			return optopt ? boxctl_usage_error(verb, "unknown shorthand flag: '%c'", optopt)
+				      : boxctl_usage_error(verb, "unknown flag: %s", argv[optind - 1]);
+		if (flag && flag(c, optarg, user) != 0)
+			return 125;
+	}
+	return 0;
+}
+
+static box *open_box(box_ctx *ctx, const char *what)
+{
+	box *b = NULL;
+
+	if (box_open(ctx, what, &b) < 0) {
+		boxctl_error("%s", box_last_error());
+		return NULL;
+	}
+	return b;
+}
+
+/* ---- ps ---- */
+
+static void ago(char *out, size_t len, const char *iso, const char *suffix)
+{
+	struct tm tm = { 0 };
+	time_t t, now = time(NULL);
+	long d;
+
+	if (!iso || !strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm)) {
+		snprintf(out, len, "?");
+		return;
+	}
+	t = timegm(&tm);
+	d = (long)(now - t);
+	if (d < 1)
+		snprintf(out, len, "Less than a second%s", suffix);
+	else if (d < 60)
+		snprintf(out, len, "%ld second%s%s", d, d == 1 ? "" : "s", suffix);
+	else if (d < 3600)
+		snprintf(out, len, "%ld minute%s%s", d / 60, d / 60 == 1 ? "" : "s", suffix);
+	else if (d < 86400)
+		snprintf(out, len, "%ld hour%s%s", d / 3600, d / 3600 == 1 ? "" : "s", suffix);
+	else
+		snprintf(out, len, "%ld day%s%s", d / 86400, d / 86400 == 1 ? "" : "s", suffix);
+}
+
+struct ps {
+	box_ctx *ctx;
+	int all, quiet;
+};
+
+static int ps_one(const char *id, void *user)
+{
+	struct ps *p = user;
+	char created[64], status[96], when[64], cmd[64] = "";
+	json_t *root, *exit;
+	box *b = NULL;
+	char *text;
+	int st;
+
+	if (box_open(p->ctx, id, &b) < 0)
+		return 0; /* removed meanwhile */
+	st = box_status(b);
+	if (!p->all && st != BOX_STATUS_RUNNING && st != BOX_STATUS_PAUSED) {
+		box_close(b);
+		return 0;
+	}
+	if (p->quiet) {
+		printf("%.12s\n", id);
+		box_close(b);
+		return 0;
+	}
+	text = box_inspect(b);
+	root = text ? json_loads(text, 0, NULL) : NULL;
+	box_string_free(text);
+	if (root) {
+		json_t *args = json_object_get(json_object_get(root, "process"), "args"), *a;
+		size_t i;
+
+		json_array_foreach(args, i, a) {
+			size_t n = strlen(cmd);
+
+			snprintf(cmd + n, sizeof(cmd) - n, "%s%s", i ? " " : "\"", json_string_value(a));
+		}
+		if (strlen(cmd) > 20)
+			strcpy(cmd + 17, "...");
+		strcat(cmd, "\"");
+	}
+	ago(created, sizeof(created), json_string_value(json_object_get(root, "created")), " ago");
+	exit = json_object_get(root, "exit");
+	switch (st) {
+	case BOX_STATUS_RUNNING:
+	case BOX_STATUS_PAUSED:
+		ago(when, sizeof(when), json_string_value(json_object_get(root, "started")), "");
+		snprintf(status, sizeof(status), "Up %s%s", when,
+			 st == BOX_STATUS_PAUSED ? " (Paused)" : "");
+		break;
+	case BOX_STATUS_EXITED:
+		ago(when, sizeof(when), json_string_value(json_object_get(exit, "finished")), " ago");
+		{
+			int code = (int)json_integer_value(json_object_get(exit, "code"));
+			int sig = (int)json_integer_value(json_object_get(exit, "signal"));
+
+			snprintf(status, sizeof(status), "Exited (%d) %s", sig ? 128 + sig : code, when);
+		}
+		break;
+	case BOX_STATUS_CREATED:
+		snprintf(status, sizeof(status), "Created");
+		break;
+	default:
+		snprintf(status, sizeof(status), "Exited (unknown)");
+	}
+	printf("%-12.12s   %-20.20s   %-22s   %-18s   %-28s   %s\n", id,
+	       json_string_value(json_object_get(root, "rootfs")) ?: "-", cmd, created, status,
+	       box_name(b));
+	json_decref(root);
+	box_close(b);
+	return 0;
+}
+
+static int ps_flag(int c, const char *arg, void *user)
+{
+	struct ps *p = user;
+
+	(void)arg;
+	if (c == 'a')
+		p->all = 1;
+	if (c == 'q')
+		p->quiet = 1;
+	return 0;
+}
+
+int cmd_ps(box_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longs[] = { { "all", no_argument, NULL, 'a' },
+					       { "quiet", no_argument, NULL, 'q' },
+					       { "help", no_argument, NULL, 'h' },
+					       { NULL, 0, NULL, 0 } };
+	static const struct verb_opts o = {
+		"Usage: boxctl ps [-a] [-q]\n\nList boxes (running ones; -a: all).\n\n"
+		"  -a, --all     all boxes, not only running ones\n"
+		"  -q, --quiet   only the ids\n",
+		"+:aqh", longs,
+	};
+	struct ps p = { ctx, 0, 0 };
+	int r = parse(argc, argv, "ps", &o, ps_flag, &p);
+
+	if (r)
+		return r < 0 ? 0 : r;
+	if (optind < argc)
+		return boxctl_usage_error("ps", "ps takes no arguments");
+	if (!p.quiet)
+		printf("%-12s   %-20s   %-22s   %-18s   %-28s   %s\n", "BOX ID", "ROOTFS", "COMMAND",
+		       "CREATED", "STATUS", "NAMES");
+	if (box_list(ctx, ps_one, &p) < 0) {
+		boxctl_error("%s", box_last_error());
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- verbs on one or more boxes ---- */
+
+struct many {
+	int force, seconds, sig;
+	const char *signame;
+};
+
+static int parse_signal(const char *s)
+{
+	static const struct {
+		const char *name;
+		int sig;
+	} names[] = {
+		{ "HUP", SIGHUP },   { "INT", SIGINT },	  { "QUIT", SIGQUIT }, { "KILL", SIGKILL },
+		{ "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "TERM", SIGTERM }, { "CONT", SIGCONT },
+		{ "STOP", SIGSTOP }, { "WINCH", SIGWINCH }, { "ALRM", SIGALRM },
+	};
+	char *end;
+	long n;
+
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(s, names[i].name) == 0)
+			return names[i].sig;
+	n = strtol(s, &end, 10);
+	return *s && !*end && n > 0 && n < 65 ? (int)n : -1;
+}
+
+static int many_flag(int c, const char *arg, void *user)
+{
+	struct many *m = user;
+	char *end;
+
+	switch (c) {
+	case 'f':
+		m->force = 1;
+		break;
+	case 't':
+		m->seconds = (int)strtol(arg, &end, 10);
+		if (*end || m->seconds < 0) {
+			boxctl_error("invalid --time \"%s\"", arg);
+			return 1;
+		}
+		break;
+	case 's':
+		m->sig = parse_signal(arg);
+		if (m->sig < 0) {
+			boxctl_error("invalid signal \"%s\"", arg);
+			return 1;
+		}
+		break;
+	}
+	return 0;
+}
+
+/* Wait up to ms for the box to go; 1 if it went. */
+static int gone_within(box *b, int ms)
+{
+	struct pollfd p = { .fd = box_pidfd(b), .events = POLLIN };
+
+	return p.fd < 0 || poll(&p, 1, ms) == 1;
+}
+
+static int stop_box(box *b, int seconds)
+{
+	int st = box_status(b);
+
+	if (st != BOX_STATUS_RUNNING && st != BOX_STATUS_PAUSED && st != BOX_STATUS_CREATED)
+		return 0;
+	if (st == BOX_STATUS_PAUSED)
+		box_resume(b);
+	/* as docker stop: SIGTERM, then SIGKILL after the grace time */
+	if (box_kill(b, SIGTERM) == 0 && gone_within(b, seconds * 1000))
+		return 0;
+	if (box_kill_all(b, SIGKILL) < 0 && box_kill(b, SIGKILL) < 0)
+		return -1;
+	gone_within(b, 5000);
+	return 0;
+}
+
+static int each_box(box_ctx *ctx, const char *verb, int argc, char **argv, struct many *m)
+{
+	int failed = 0;
+
+	if (optind >= argc)
+		return boxctl_usage_error(verb, "\"%s\" needs at least one box", verb);
+	for (int i = optind; i < argc; i++) {
+		box *b = open_box(ctx, argv[i]);
+		int r = 0, st;
+
+		if (!b) {
+			failed = 1;
+			continue;
+		}
+		st = box_status(b);
+		if (strcmp(verb, "rm") == 0) {
+			if ((st == BOX_STATUS_RUNNING || st == BOX_STATUS_PAUSED) && !m->force) {
+				boxctl_error("box %s is %s: stop it first, or rm -f", argv[i],
+					     box_status_name(st));
+				box_close(b);
+				failed = 1;
+				continue;
+			}
+			r = box_destroy(b);
+			b = NULL;
+		} else if (strcmp(verb, "kill") == 0) {
+			if (st != BOX_STATUS_RUNNING && st != BOX_STATUS_PAUSED) {
+				boxctl_error("box %s is not running", argv[i]);
+				failed = 1;
+			} else {
+				r = box_kill(b, m->sig);
+			}
+		} else if (strcmp(verb, "stop") == 0) {
+			r = stop_box(b, m->seconds);
+		} else if (strcmp(verb, "pause") == 0) {
+			r = box_pause(b);
+		} else if (strcmp(verb, "unpause") == 0) {
+			r = box_resume(b);
+		} else if (strcmp(verb, "wait") == 0) {
+			int code, sig;
+
+			r = box_wait(b, &code, &sig);
+			if (r == 0)
+				printf("%d\n", sig ? 128 + sig : code);
+		} else if (strcmp(verb, "inspect") == 0) {
+			char *text = box_inspect(b);
+
+			if (text)
+				printf("%s\n", text);
+			else
+				r = -1;
+			box_string_free(text);
+		}
+		if (r < 0) {
+			boxctl_error("%s", box_last_error());
+			failed = 1;
+		} else if (strcmp(verb, "wait") != 0 && strcmp(verb, "inspect") != 0) {
+			puts(argv[i]);
+		}
+		box_close(b);
+	}
+	return failed;
+}
+
+#define SIMPLE_VERB(fn, verb, text, shorts, ...)                                    \
+	int fn(box_ctx *ctx, int argc, char **argv)                                  \
+	{                                                                            \
+		static const struct option longs[] = { __VA_ARGS__ { "help", no_argument, \
+							   NULL, 'h' },           \
+						       { NULL, 0, NULL, 0 } };    \
+		static const struct verb_opts o = { text, shorts, longs };           \
+		struct many m = { .seconds = 10, .sig = SIGKILL };                   \
+		int r = parse(argc, argv, verb, &o, many_flag, &m);                  \
+                                                                                     \
+		if (r)                                                               \
+			return r < 0 ? 0 : r;                                        \
+		return each_box(ctx, verb, argc, argv, &m);                          \
+	}
+
+SIMPLE_VERB(cmd_rm, "rm",
+	    "Usage: boxctl rm [-f] BOX...\n\nRemove boxes (their processes, cgroup and state).\n\n"
+	    "  -f, --force   remove running boxes too (killing them)\n",
+	    "+:fh", { "force", no_argument, NULL, 'f' },)
+SIMPLE_VERB(cmd_kill, "kill",
+	    "Usage: boxctl kill [-s SIGNAL] BOX...\n\nSend a signal (default KILL) to boxes.\n\n"
+	    "  -s, --signal SIG   a name (TERM, SIGHUP) or a number\n",
+	    "+:s:h", { "signal", required_argument, NULL, 's' },)
+SIMPLE_VERB(cmd_stop, "stop",
+	    "Usage: boxctl stop [-t SECONDS] BOX...\n\nStop boxes: SIGTERM, then SIGKILL after "
+	    "the grace time.\n\n  -t, --time SECONDS   grace time (default 10)\n",
+	    "+:t:h", { "time", required_argument, NULL, 't' },)
+SIMPLE_VERB(cmd_pause, "pause", "Usage: boxctl pause BOX...\n\nFreeze every process of boxes.\n",
+	    "+:h", )
+SIMPLE_VERB(cmd_unpause, "unpause", "Usage: boxctl unpause BOX...\n\nThaw paused boxes.\n",
+	    "+:h", )
+SIMPLE_VERB(cmd_wait, "wait",
+	    "Usage: boxctl wait BOX...\n\nWait for boxes to exit and print their exit codes.\n",
+	    "+:h", )
+SIMPLE_VERB(cmd_inspect, "inspect", "Usage: boxctl inspect BOX...\n\nPrint boxes as JSON.\n",
+	    "+:h", )
+
+/* ---- stats ---- */
+
+static void human(char *out, size_t len, uint64_t v)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double d = (double)v;
+	int u = 0;
+
+	if (v == UINT64_MAX) {
+		snprintf(out, len, "--");
+		return;
+	}
+	while (d >= 1024 && u < 4) {
+		d /= 1024;
+		u++;
+	}
+	snprintf(out, len, u ? "%.2f%s" : "%.0f%s", d, units[u]);
+}
+
+struct stats_row {
+	char id[65], name[130];
+	uint64_t cpu0;
+	double t0;
+};
+
+struct stats {
+	box_ctx *ctx;
+	struct stats_row rows[256];
+	int n;
+};
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int stats_collect(const char *id, void *user)
+{
+	struct stats *s = user;
+	box *b = NULL;
+
+	if (s->n >= 256 || box_open(s->ctx, id, &b) < 0)
+		return 0;
+	if (box_status(b) == BOX_STATUS_RUNNING || box_status(b) == BOX_STATUS_PAUSED) {
+		snprintf(s->rows[s->n].id, sizeof(s->rows[0].id), "%s", id);
+		snprintf(s->rows[s->n].name, sizeof(s->rows[0].name), "%s", box_name(b));
+		s->n++;
+	}
+	box_close(b);
+	return 0;
+}
+
+/* Take a sample of every row; print the table unless first (the cpu
+ * column is the difference of two samples). */
+static void stats_print(struct stats *s, bool first)
+{
+	if (!first)
+		printf("%-12s   %-20s   %-7s   %-22s   %-6s   %-20s   %s\n", "BOX ID", "NAME",
+		       "CPU %", "MEM USAGE / LIMIT", "MEM %", "BLOCK I/O", "PIDS");
+	for (int i = 0; i < s->n; i++) {
+		struct stats_row *r = &s->rows[i];
+		uint64_t v[BOX_STAT_COUNT];
+		char mem[32], lim[32], rd[32], wr[32], pct[16] = "--", cpu[16] = "--";
+		double t = now_s();
+		box *b = NULL;
+
+		if (box_open(s->ctx, r->id, &b) < 0 || box_stats(b, v, BOX_STAT_COUNT) < 0) {
+			box_close(b);
+			continue;
+		}
+		box_close(b);
+		{
+			uint64_t c = v[BOX_STAT_CPU_USER] + v[BOX_STAT_CPU_SYSTEM];
+
+			if (!first && t > r->t0)
+				snprintf(cpu, sizeof(cpu), "%.2f%%", (double)(c - r->cpu0) / 1e4 / (t - r->t0));
+			r->cpu0 = c;
+			r->t0 = t;
+		}
+		if (first)
+			continue;
+		human(mem, sizeof(mem), v[BOX_STAT_MEMORY_CURRENT]);
+		human(lim, sizeof(lim), v[BOX_STAT_MEMORY_LIMIT]);
+		if (v[BOX_STAT_MEMORY_LIMIT] != UINT64_MAX && v[BOX_STAT_MEMORY_LIMIT])
+			snprintf(pct, sizeof(pct), "%.2f%%",
+				 100.0 * (double)v[BOX_STAT_MEMORY_CURRENT] / (double)v[BOX_STAT_MEMORY_LIMIT]);
+		human(rd, sizeof(rd), v[BOX_STAT_IO_READ_BYTES]);
+		human(wr, sizeof(wr), v[BOX_STAT_IO_WRITE_BYTES]);
+		printf("%-12.12s   %-20.20s   %-7s   %10s / %-9s   %-6s   %9s / %-8s   %llu\n", r->id,
+		       r->name, cpu, mem, lim, pct, rd, wr,
+		       (unsigned long long)(v[BOX_STAT_PIDS_CURRENT] == UINT64_MAX ? 0 : v[BOX_STAT_PIDS_CURRENT]));
+	}
+	fflush(stdout);
+}
+
+static int stats_flag(int c, const char *arg, void *user)
+{
+	(void)arg;
+	if (c == 'n')
+		*(int *)user = 1;
+	return 0;
+}
+
+int cmd_stats(box_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longs[] = { { "no-stream", no_argument, NULL, 'n' },
+					       { "help", no_argument, NULL, 'h' },
+					       { NULL, 0, NULL, 0 } };
+	static const struct verb_opts o = {
+		"Usage: boxctl stats [--no-stream] [BOX...]\n\nA live table of boxes' resource "
+		"use (all running boxes when none is named).\n\n"
+		"      --no-stream   print once (cpu % over one second) and exit\n",
+		"+:h", longs,
+	};
+	struct stats *s = calloc(1, sizeof(*s));
+	int no_stream = 0, r = parse(argc, argv, "stats", &o, stats_flag, &no_stream);
+
+	if (!s)
+		return 125;
+	s->ctx = ctx;
+	if (r) {
+		free(s);
+		return r < 0 ? 0 : r;
+	}
+	if (optind < argc) {
+		for (int i = optind; i < argc && s->n < 256; i++) {
+			box *b = open_box(ctx, argv[i]);
+
+			if (!b) {
+				free(s);
+				return 1;
+			}
+			snprintf(s->rows[s->n].id, sizeof(s->rows[0].id), "%s", box_id(b));
+			snprintf(s->rows[s->n].name, sizeof(s->rows[0].name), "%s", box_name(b));
+			s->n++;
+			box_close(b);
+		}
+	} else {
+		box_list(ctx, stats_collect, s);
+	}
+	/* the cpu column needs two samples, one second apart */
+	stats_print(s, true);
+	for (;;) {
+		sleep(1);
+		if (!no_stream)
+			printf("\033[2J\033[H");
+		stats_print(s, false);
+		if (no_stream)
+			break;
+	}
+	free(s);
+	return 0;
+}
+
+int cmd_gc(box_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longs[] = { { "help", no_argument, NULL, 'h' },
+					       { NULL, 0, NULL, 0 } };
+	static const struct verb_opts o = {
+		"Usage: boxctl gc\n\nClean up after boxes whose creator died without removing "
+		"them.\n",
+		"+:h", longs,
+	};
+	int r = parse(argc, argv, "gc", &o, NULL, NULL);
+
+	if (r)
+		return r < 0 ? 0 : r;
+	r = box_gc(ctx);
+	if (r < 0) {
+		boxctl_error("%s", box_last_error());
+		return 1;
+	}
+	printf("%d box%s cleaned up\n", r, r == 1 ? "" : "es");
+	return 0;
+}
