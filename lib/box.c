@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "internal.h"
 #include "cgroup/cgroup.h"
 
@@ -85,8 +87,7 @@ BOX_EXPORT int box_create(box_ctx *ctx, const box_config *cfg, box **out)
 
 		snprintf(msg, sizeof(msg), "%s", box_last_error());
 		box_state_remove(ctx, b->id, b->name);
-		free(b->name);
-		free(b);
+		handle_free(b);
 		return box_err(-r, "%s", msg);
 	}
 	*out = b;
@@ -268,6 +269,8 @@ static void handle_free(box *b)
 		close(b->sync_fd);
 	if (b->lockfd >= 0)
 		close(b->lockfd);
+	if (b->pending)
+		json_decref(b->pending);
 	free(b->name);
 	free(b);
 }
@@ -388,7 +391,9 @@ static int gc_one(const char *id, void *user)
 	snprintf(b->id, sizeof(b->id), "%s", id);
 	/* wait for a box_create() in progress to record its pid */
 	lock = box_state_lock(g->ctx, id);
-	if (box_state_load(b) == 0 && box_status(b) == BOX_STATUS_UNKNOWN) {
+	if (lock >= 0 && box_state_remove_stillborn(g->ctx, id, lock) == 1) {
+		g->removed++;
+	} else if (box_state_load(b) == 0 && box_status(b) == BOX_STATUS_UNKNOWN) {
 		/* its creator died without destroying it: free what it held */
 		if (b->cg)
 			box_cgroup_destroy(TAKE_PTR(b->cg));

@@ -290,6 +290,7 @@ struct box {
 	int pidfd;
 	int sync_fd;          /* parent's end; -1 for a box opened by box_open() */
 	int lockfd;           /* the box's lock, held while box_create() runs */
+	void *pending;        /* json_t: the state box_create() writes once it has the pid */
 	bool started, waited, init;
 	bool opened;          /* not our child: made by another process */
 	bool owner_alive;     /* opened: the process that records its exit lives */
@@ -305,6 +306,7 @@ int box_state_load(struct box *b);
 char *box_state_json(struct box *b, const char *status);
 int box_state_list(const box_ctx *ctx, int (*cb)(const char *id, void *user), void *user);
 int box_state_lock(const box_ctx *ctx, const char *id);
+int box_state_remove_stillborn(const box_ctx *ctx, const char *id, int lockfd);
 bool box_name_valid(const char *name);
 uint64_t box_proc_start_time(pid_t pid);
 void box_time_now(char out[40]);

@@ -138,7 +138,9 @@ static int reserve_name(const box_ctx *ctx, const char *name, const char *id)
 		if (n < 0)
 			continue;
 		target[n] = '\0';
-		r = path_of(dir, sizeof(dir), ctx, "boxes", target, "state.json");
+		/* in use while its box's directory exists (a box being made has
+		 * no state.json yet) */
+		r = path_of(dir, sizeof(dir), ctx, "boxes", target, NULL);
 		if (r == 0 && access(dir, F_OK) == 0)
 			return box_err(EEXIST, "the name \"%s\" is already in use by box %.12s", name,
 				       target);
@@ -278,15 +280,23 @@ int box_state_create(struct box *b, const struct box_config *cfg, const char *ro
 			 "namespaces", (json_int_t)cfg->ns, "rootfs", rootfs, "hostname", cfg->hostname,
 			 "owner", "pid", (json_int_t)getpid(), "start",
 			 (json_int_t)box_proc_start_time(getpid()));
-	/* held until box_create() has recorded the pid: box_gc() must not
-	 * take a box being born for a dead one */
+	/* Held until box_create() writes state.json, with the pid, once the
+	 * box exists: box_gc() takes a directory without state.json whose lock
+	 * it gets for a creation that died.  The lock file holds the name, for
+	 * that clean-up. */
 	lock = box_state_lock(b->ctx, b->id);
-	r = !root || !b->name ? -ENOMEM : lock < 0 ? lock : save_json(b->ctx, b->id, root);
-	json_decref(root);
-	if (r == 0)
+	r = !root || !b->name ? -ENOMEM : lock;
+	if (r >= 0 && write(lock, name, strlen(name)) < 0)
+		r = -errno;
+	if (r >= 0) {
 		b->lockfd = lock;
-	else if (lock >= 0)
-		close(lock);
+		b->pending = root;
+		r = 0;
+	} else {
+		if (lock >= 0)
+			close(lock);
+		json_decref(root);
+	}
 	if (r < 0) {
 		box_state_remove(b->ctx, b->id, name);
 		return box_err_errno(-r, "state of box %.12s in %s", b->id, dir);
@@ -304,7 +314,8 @@ int box_state_update(struct box *b, const char *what)
 	lock = b->lockfd >= 0 ? b->lockfd : box_state_lock(b->ctx, b->id);
 	if (lock < 0)
 		return lock;
-	root = load_json(b->ctx, b->id);
+	/* the first write: the state made at creation, with the pid */
+	root = b->pending ? TAKE_PTR(b->pending) : load_json(b->ctx, b->id);
 	if (!root) {
 		if (lock != b->lockfd)
 			close(lock);
@@ -501,4 +512,19 @@ int box_state_list(const box_ctx *ctx, int (*cb)(const char *id, void *user), vo
 			r = cb(e->d_name, user);
 	closedir(d);
 	return r;
+}
+
+/* A box directory without state.json whose lock we hold: a creation that
+ * died.  Remove it, and the name it had reserved (kept in the lock file). */
+int box_state_remove_stillborn(const box_ctx *ctx, const char *id, int lockfd)
+{
+	char path[PATH_MAX], name[160];
+	ssize_t n;
+
+	if (path_of(path, sizeof(path), ctx, "boxes", id, "state.json") < 0 || access(path, F_OK) == 0)
+		return 0;
+	n = pread(lockfd, name, sizeof(name) - 1, 0);
+	name[n > 0 ? n : 0] = '\0';
+	box_state_remove(ctx, id, n > 0 ? name : NULL);
+	return 1;
 }

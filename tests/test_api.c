@@ -682,6 +682,35 @@ static void test_gc_after_a_crashed_creator(void **state)
 	assert_int_equal(box_gc(harness_ctx()), 0);
 }
 
+/* A creator that died between reserving the name and writing the state
+ * leaves a directory, a lock and a name: box_gc() takes them back. */
+static void test_gc_after_a_creation_that_died(void **state)
+{
+	static const char id[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	char path[512], cmd[1024];
+	box_config *cfg;
+	box *b = NULL;
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p %1$s/boxes/%2$s %1$s/names && printf ghost > %1$s/boxes/%2$s/lock && "
+		 "ln -s %2$s %1$s/names/ghost", harness_state_dir(), id);
+	assert_int_equal(system(cmd), 0);
+	/* the name counts as taken while that directory is there */
+	cfg = harness_config(ARGV("/bin/true"));
+	assert_int_equal(box_config_set_name(cfg, "ghost"), 0);
+	assert_int_equal(box_create(harness_ctx(), cfg, &b), -EEXIST);
+	assert_int_equal(box_gc(harness_ctx()), 1);
+	snprintf(path, sizeof(path), "%s/boxes/%s", harness_state_dir(), id);
+	assert_int_equal(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/names/ghost", harness_state_dir());
+	assert_int_equal(access(path, F_OK), -1);
+	/* and the name is free again */
+	assert_int_equal(box_create(harness_ctx(), cfg, &b), 0);
+	assert_int_equal(box_destroy(b), 0);
+	box_config_free(cfg);
+}
+
 static int count_ids(const char *id, void *user)
 {
 	(void)id;
@@ -739,6 +768,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_open_status_and_verbs),
 		cmocka_unit_test(test_gc_after_a_crashed_creator),
+		cmocka_unit_test(test_gc_after_a_creation_that_died),
 		cmocka_unit_test(test_list),
 	};
 

@@ -3,6 +3,7 @@
  * stats are plausible, freeze and kill work, OOM is reported, devices are
  * guarded, and nothing is left behind. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -365,6 +366,54 @@ static void test_limits_the_host_cannot_enforce(void **state)
 	box_config_free(cfg);
 }
 
+/* A whole disk of this host ("MAJOR:MINOR"), from /sys/block. */
+static bool some_disk(char *out, size_t len)
+{
+	static const char *const disks[] = { "vda", "sda", "nvme0n1", "xvda", "ram0", "loop0" };
+
+	for (size_t i = 0; i < sizeof(disks) / sizeof(disks[0]); i++) {
+		char path[64];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/sys/block/%s/dev", disks[i]);
+		f = fopen(path, "r");
+		if (f && fgets(out, (int)len, f)) {
+			fclose(f);
+			out[strcspn(out, "\n")] = '\0';
+			return true;
+		}
+		if (f)
+			fclose(f);
+	}
+	return false;
+}
+
+static void test_io_limits_reach_the_kernel(void **state)
+{
+	box_config *cfg = harness_config(ARGV("/bin/sh", "-c",
+		"cat /sys/fs/cgroup/io.max /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device "
+		"/sys/fs/cgroup/blkio/blkio.throttle.write_iops_device 2>/dev/null"));
+	char disk[32], want[64];
+
+	(void)state;
+	if (!some_disk(disk, sizeof(disk)))
+		harness_skip("no disk in /sys/block");
+	assert_int_equal(box_config_add_io_limit(cfg, disk, BOX_IO_READ_BPS, 1048576), 0);
+	assert_int_equal(box_config_add_io_limit(cfg, disk, BOX_IO_WRITE_IOPS, 50), 0);
+	harness_run(cfg, &res);
+	assert_ran(&res);
+	/* v2: one io.max line; v1: a line per file */
+	snprintf(want, sizeof(want), "%s rbps=1048576", disk);
+	if (!strstr(res.out, want)) {
+		snprintf(want, sizeof(want), "%s 1048576\n", disk);
+		assert_contains(res.out, want);
+		snprintf(want, sizeof(want), "%s 50\n", disk);
+		assert_contains(res.out, want);
+	} else {
+		assert_contains(res.out, "wiops=50");
+	}
+}
+
 static void test_devices_are_guarded(void **state)
 {
 	(void)state;
@@ -419,6 +468,7 @@ int main(void)
 		T(test_update_limits_on_a_running_box),
 		T(test_memory_limit_seen_inside),
 		T(test_limits_the_host_cannot_enforce),
+		T(test_io_limits_reach_the_kernel),
 		T(test_devices_are_guarded),
 		T(test_cpuset),
 	};
