@@ -374,6 +374,17 @@ BOX_EXPORT const char *box_cgroup(const box *b);
  * makes box_create() fail with -EEXIST. */
 BOX_EXPORT int box_config_set_name(box_config *cfg, const char *name);
 
+/* Run another process in the running box b (docker exec): in all its
+ * namespaces (entered through its pidfd), its cgroup and its root, with
+ * its capabilities, no_new_privs and seccomp filter, its environment (plus
+ * proc's variables), and proc's argv, stdio, and, where proc sets them,
+ * working directory and user.  *out is a handle on that process:
+ * box_wait(), box_kill(), box_pidfd() and box_destroy() (which ends that
+ * process only) work on it.  Returns 0, -ESRCH (not running), -EAGAIN
+ * (paused), -ENOENT (command not found) or the errno of the failing step,
+ * named in the message. */
+BOX_EXPORT int box_exec(box *b, const box_config *proc, box **out);
+
 /* The box's name.  NULL if b is NULL. */
 BOX_EXPORT const char *box_name(const box *b);
 

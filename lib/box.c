@@ -201,7 +201,8 @@ BOX_EXPORT int box_wait(box *b, int *exit_code, int *signal)
 		b->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 		b->waited = true;
 		b->pid = -1;
-		box_state_update(b, "exit");
+		if (!b->exec)
+			box_state_update(b, "exit");
 	}
 	if (exit_code)
 		*exit_code = b->exit_code;
@@ -235,7 +236,7 @@ BOX_EXPORT int box_destroy(box *b)
 		/* SIGKILL of pid 1 ends the whole pid namespace; the cgroup's
 		 * kill reaches every process, and thaws a paused box (frozen
 		 * tasks do not die on cgroup v1) */
-		if (!b->cg || box_cgroup_kill(b->cg, SIGKILL) < 0)
+		if (!b->cg || b->exec || box_cgroup_kill(b->cg, SIGKILL) < 0)
 			syscall(SYS_pidfd_send_signal, b->pidfd, SIGKILL, NULL, 0);
 		if (b->opened) {
 			/* not ours to reap: see it go (its creator reaps it) */
@@ -245,6 +246,11 @@ BOX_EXPORT int box_destroy(box *b)
 		} else {
 			r = box_wait(b, NULL, NULL);
 		}
+	}
+	if (b->exec) {
+		/* a process in a box: it alone goes */
+		handle_free(b);
+		return r;
 	}
 	box_state_remove(b->ctx, b->id, b->name);
 	/* what is left of the box (all of it without a pid namespace) goes
@@ -306,6 +312,38 @@ BOX_EXPORT int box_open(box_ctx *ctx, const char *name_or_id, box **out)
 		return r;
 	}
 	*out = b;
+	return 0;
+}
+
+BOX_EXPORT int box_exec(box *b, const box_config *proc, box **out)
+{
+	struct box *e;
+	int st, r;
+
+	box_err_clear();
+	if (!b || !proc || !out)
+		return box_err(EINVAL, "box_exec: %s is NULL", !b ? "box" : !proc ? "config" : "out");
+	if (!proc->argv)
+		return box_err(EINVAL, "box_exec: no command (box_config_set_argv)");
+	if (b->exec)
+		return box_err(EINVAL, "box_exec: that handle is an exec'd process, not a box");
+	st = box_status(b);
+	if (st != BOX_STATUS_RUNNING)
+		return box_err(st == BOX_STATUS_PAUSED ? EAGAIN : ESRCH, "box %.12s is %s, not running",
+			       b->id, box_status_name(st));
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return box_err(ENOMEM, "box_exec: out of memory");
+	*e = (struct box){ .ctx = b->ctx, .pid = -1, .pidfd = -1, .sync_fd = -1, .lockfd = -1,
+			   .exec = true, .started = true };
+	memcpy(e->id, b->id, sizeof(e->id));
+	e->name = b->name ? strdup(b->name) : NULL;
+	r = box_spawn_exec(b, proc, e);
+	if (r < 0) {
+		handle_free(e);
+		return r;
+	}
+	*out = e;
 	return 0;
 }
 

@@ -165,7 +165,9 @@ BOX_EXPORT int box_config_set_cwd(box_config *c, const char *path)
 	r = check_abs(path, "box_config_set_cwd", "working directory");
 	if (r < 0)
 		return r;
-	return replace_str(&c->cwd, path, "box_config_set_cwd");
+	r = replace_str(&c->cwd, path, "box_config_set_cwd");
+	c->cwd_set |= r == 0;
+	return r;
 }
 
 BOX_EXPORT int box_config_set_user(box_config *c, uint32_t uid, uint32_t gid)
@@ -175,6 +177,7 @@ BOX_EXPORT int box_config_set_user(box_config *c, uint32_t uid, uint32_t gid)
 		return box_err(EINVAL, "box_config_set_user: %u:%u is not a valid user", uid, gid);
 	c->uid = uid;
 	c->gid = gid;
+	c->user_set = true;
 	return 0;
 }
 

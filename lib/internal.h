@@ -93,6 +93,7 @@ struct box_config {
 	char **argv;
 	char **env;           /* "K=V" strings */
 	char *cwd;
+	bool cwd_set, user_set; /* for box_exec(): what the caller chose */
 	uint32_t uid, gid;
 	uint32_t *groups;
 	int ngroups;
@@ -219,6 +220,7 @@ enum box_step {
 	STEP_USERNS_WAIT,
 	STEP_CGROUPNS,
 	STEP_CGROUP_JOIN,
+	STEP_SETNS,
 	STEP_STDIO,
 	STEP_SETSID,
 	STEP_LO_UP,
@@ -293,6 +295,7 @@ struct box {
 	void *pending;        /* json_t: the state box_create() writes once it has the pid */
 	bool started, waited, init;
 	bool opened;          /* not our child: made by another process */
+	bool exec;            /* a process box_exec() started in a box */
 	bool owner_alive;     /* opened: the process that records its exit lives */
 	int exit_code, signal;
 };
@@ -307,6 +310,11 @@ char *box_state_json(struct box *b, const char *status);
 int box_state_list(const box_ctx *ctx, int (*cb)(const char *id, void *user), void *user);
 int box_state_lock(const box_ctx *ctx, const char *id);
 int box_state_remove_stillborn(const box_ctx *ctx, const char *id, int lockfd);
+/* The box's process settings (env, cwd, user, caps, seccomp, nnp,
+ * namespaces) into cfg, for box_exec(). */
+int box_state_process(struct box *b, struct box_config *cfg);
+/* Start proc in the running box b; fills e. */
+int box_spawn_exec(struct box *b, const struct box_config *proc, struct box *e);
 bool box_name_valid(const char *name);
 uint64_t box_proc_start_time(pid_t pid);
 void box_time_now(char out[40]);

@@ -37,6 +37,7 @@ static const char *const step_names[] = {
 	[STEP_USERNS_WAIT] = "wait for the user namespace maps",
 	[STEP_CGROUPNS] = "unshare the cgroup namespace",
 	[STEP_CGROUP_JOIN] = "join the box's cgroups",
+	[STEP_SETNS] = "enter the box's namespaces",
 	[STEP_STDIO] = "set up stdio",
 	[STEP_SETSID] = "setsid",
 	[STEP_LO_UP] = "bring up lo",
@@ -167,12 +168,55 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* The last steps before exec, the same for a box's first process and for
+ * box_exec(): the user, the capabilities, no_new_privs, the working
+ * directory, the command's path, the seccomp filter. */
+static void confine(const struct box_child_args *a, bool userns, char *path, size_t len)
+{
+	const struct box_config *cfg = a->cfg;
+	char cwd[PATH_MAX];
+	int r;
+
+	/* Without no_new_privs the kernel wants CAP_SYS_ADMIN to load a
+	 * filter, so it goes in while we still have it. */
+	if (!cfg->no_new_privs)
+		CHECK(a, STEP_SECCOMP, load_seccomp(&a->bpf));
+
+	for (int c = 0; c <= a->last_cap; c++)
+		if (!(cfg->caps & (1ull << c)))
+			CHECK(a, STEP_BOUNDING, prctl(PR_CAPBSET_DROP, c, 0, 0, 0));
+	CHECK(a, STEP_KEEPCAPS, prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0));
+	/* (in a user namespace whose setgroups is denied, an empty list is
+	 * what we have already) */
+	if (setgroups((size_t)cfg->ngroups, (const gid_t *)cfg->groups) < 0 &&
+	    !(errno == EPERM && userns && cfg->ngroups == 0))
+		fail(a, STEP_SETGROUPS, errno, 0);
+	CHECK(a, STEP_SETGID, setresgid(cfg->gid, cfg->gid, cfg->gid));
+	CHECK(a, STEP_SETUID, setresuid(cfg->uid, cfg->uid, cfg->uid));
+	CHECK(a, STEP_CAPS, cap_set_proc((cap_t)a->caps));
+	CHECK(a, STEP_AMBIENT, prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0));
+	CHECK(a, STEP_KEEPCAPS, prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0));
+	if (cfg->no_new_privs)
+		CHECK(a, STEP_NO_NEW_PRIVS, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
+
+	CHECK(a, STEP_CHDIR, chdir(cfg->cwd));
+	/* A cwd reached through an inherited fd would lie outside the root
+	 * (CVE-2024-21626): getcwd() then fails or does not start with /. */
+	if (!getcwd(cwd, sizeof(cwd)) || cwd[0] != '/')
+		fail(a, STEP_CWD_CHECK, ENOENT, 0);
+	r = lookup(cfg->argv[0], a->envp, path, len);
+	if (r < 0)
+		fail(a, STEP_LOOKUP, -r, 0);
+	if (cfg->no_new_privs)
+		CHECK(a, STEP_SECCOMP, load_seccomp(&a->bpf));
+
+}
+
 _Noreturn static void child_main(const struct box_child_args *a)
 {
 	const struct box_config *cfg = a->cfg;
 	bool userns = cfg->ns & BOX_NS_USER;
 	char path[PATH_MAX];
-	char cwd[PATH_MAX];
 	size_t failed;
 	int r, rootfd;
 	char go;
@@ -261,38 +305,7 @@ _Noreturn static void child_main(const struct box_child_args *a)
 			fail(a, STEP_RLIMIT, errno, (int64_t)i);
 	}
 
-	/* Without no_new_privs the kernel wants CAP_SYS_ADMIN to load a
-	 * filter, so it goes in while we still have it. */
-	if (!cfg->no_new_privs)
-		CHECK(a, STEP_SECCOMP, load_seccomp(&a->bpf));
-
-	for (int c = 0; c <= a->last_cap; c++)
-		if (!(cfg->caps & (1ull << c)))
-			CHECK(a, STEP_BOUNDING, prctl(PR_CAPBSET_DROP, c, 0, 0, 0));
-	CHECK(a, STEP_KEEPCAPS, prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0));
-	/* (in a user namespace whose setgroups is denied, an empty list is
-	 * what we have already) */
-	if (setgroups((size_t)cfg->ngroups, (const gid_t *)cfg->groups) < 0 &&
-	    !(errno == EPERM && userns && cfg->ngroups == 0))
-		fail(a, STEP_SETGROUPS, errno, 0);
-	CHECK(a, STEP_SETGID, setresgid(cfg->gid, cfg->gid, cfg->gid));
-	CHECK(a, STEP_SETUID, setresuid(cfg->uid, cfg->uid, cfg->uid));
-	CHECK(a, STEP_CAPS, cap_set_proc((cap_t)a->caps));
-	CHECK(a, STEP_AMBIENT, prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0));
-	CHECK(a, STEP_KEEPCAPS, prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0));
-	if (cfg->no_new_privs)
-		CHECK(a, STEP_NO_NEW_PRIVS, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
-
-	CHECK(a, STEP_CHDIR, chdir(cfg->cwd));
-	/* A cwd reached through an inherited fd would lie outside the root
-	 * (CVE-2024-21626): getcwd() then fails or does not start with /. */
-	if (!getcwd(cwd, sizeof(cwd)) || cwd[0] != '/')
-		fail(a, STEP_CWD_CHECK, ENOENT, 0);
-	r = lookup(cfg->argv[0], a->envp, path, sizeof(path));
-	if (r < 0)
-		fail(a, STEP_LOOKUP, -r, 0);
-	if (cfg->no_new_privs)
-		CHECK(a, STEP_SECCOMP, load_seccomp(&a->bpf));
+	confine(a, userns, path, sizeof(path));
 
 	umask(022);
 	box_msg_send(a->sync_fd, STEP_READY, 0, 0);
@@ -696,5 +709,183 @@ out:
 	strv_free(a.envp);
 	box_bpf_free(&a.bpf);
 	box_plan_free(&plan);
+	return r;
+}
+
+/* ---- box_exec(): a process in a running box ---- */
+
+/* The exec child: into the box's cgroups (v1) and namespaces, then the
+ * same last steps as the box's first process.  The pid namespace it is in
+ * already (see box_spawn_exec). */
+_Noreturn static void exec_child_main(const struct box_child_args *a, int box_pidfd)
+{
+	const struct box_config *cfg = a->cfg;
+	bool userns = cfg->ns & BOX_NS_USER;
+	char path[PATH_MAX];
+	int nsflags;
+
+	reset_signals();
+	close(a->parent_fd);
+	/* In the box's pid namespace, box processes can see us: until exec
+	 * we are a copy of the caller's program, not to be opened through
+	 * /proc/PID/exe or ptraced (CVE-2019-5736). */
+	CHECK(a, STEP_SETNS, prctl(PR_SET_DUMPABLE, 0, 0, 0, 0));
+	for (int i = 0; i < 3; i++)
+		CHECK(a, STEP_STDIO, dup2(a->stdio[i], i));
+	for (int i = 0; i < a->njoin; i++) {
+		if (write(a->join_fds[i], "0", 1) != 1)
+			fail(a, STEP_CGROUP_JOIN, errno, i);
+		close(a->join_fds[i]);
+	}
+	/* every namespace of the box at once, through its pidfd; the mount
+	 * namespace brings its root and sets our cwd to it */
+	nsflags = (int)(clone_flags(cfg->ns) & ~(unsigned long)CLONE_NEWPID);
+	if (nsflags)
+		CHECK(a, STEP_SETNS, setns(box_pidfd, nsflags));
+	CHECK(a, STEP_SETSID, setsid());
+	umask(022);
+	confine(a, userns, path, sizeof(path));
+	if (syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC) < 0)
+		fail(a, STEP_CLOSE_FDS, errno, 0);
+	execve(path, cfg->argv, a->envp);
+	fail(a, STEP_EXEC, errno, 0);
+}
+
+int box_spawn_exec(struct box *b, const struct box_config *proc, struct box *e)
+{
+	struct box_child_args a = { .sync_fd = -1, .parent_fd = -1, .lock_fd = -1,
+				    .stdio = { -1, -1, -1 } };
+	struct clone_args ca = { 0 };
+	box_config *cfg = NULL;
+	int sv[2] = { -1, -1 }, pidfd = -1, own_pidns = -1, r;
+	struct box_plan plan = { 0 };
+	struct box_msg m;
+	pid_t pid;
+
+	r = box_config_new(&cfg);
+	if (r < 0)
+		return r;
+	/* the box's settings, then what the caller chose */
+	r = box_state_process(b, cfg);
+	if (r == 0)
+		cfg->argv = strv_dup((int)strv_len(proc->argv), (const char *const *)proc->argv);
+	for (size_t i = 0; r == 0 && proc->env && proc->env[i]; i++) {
+		char *kv = strdup(proc->env[i]), *eq = kv ? strchr(kv, '=') : NULL;
+
+		if (!eq)
+			r = box_err(ENOMEM, "box_exec: out of memory");
+		else
+			*eq = '\0', r = box_config_set_env(cfg, kv, eq + 1);
+		free(kv);
+	}
+	if (r == 0 && proc->cwd_set)
+		r = box_config_set_cwd(cfg, proc->cwd);
+	if (r == 0 && proc->user_set) {
+		cfg->uid = proc->uid;
+		cfg->gid = proc->gid;
+		r = box_config_set_groups(cfg, proc->ngroups, proc->groups);
+	}
+	if (r == 0 && !cfg->argv)
+		r = box_err(ENOMEM, "box_exec: out of memory");
+	if (r < 0)
+		goto out;
+	memcpy(cfg->stdio, proc->stdio, sizeof(cfg->stdio));
+
+	a.cfg = cfg;
+	a.plan = &plan;
+	a.last_cap = box_cap_last();
+	r = box_seccomp_compile(cfg, b->ctx->state_dir, &a.bpf);
+	if (r < 0)
+		goto out;
+	a.caps = make_caps(cfg->caps, a.last_cap);
+	a.envp = make_env(cfg);
+	if (!a.caps || !a.envp) {
+		r = box_err(ENOMEM, "box_exec: out of memory");
+		goto out;
+	}
+	for (int i = 0; i < 3; i++) {
+		int fd = cfg->stdio[i];
+
+		a.stdio[i] = fd < 0 ? open("/dev/null", O_RDWR | O_CLOEXEC)
+				    : fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (a.stdio[i] < 0) {
+			r = box_err_errno(errno, "box_exec: stdio fd %d", fd);
+			goto out;
+		}
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = box_err_errno(errno, "box_exec: socketpair");
+		goto out;
+	}
+	a.sync_fd = sv[1];
+	a.parent_fd = sv[0];
+
+	ca.flags = CLONE_PIDFD;
+	ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
+	if (b->cg && b->cg->version == 2) {
+		ca.flags |= CLONE_INTO_CGROUP;
+		ca.cgroup = (uint64_t)b->cg->v2fd;
+	} else if (b->cg) {
+		r = box_cgroup_join_fds(b->cg, a.join_fds, (int)ARRAY_SIZE(a.join_fds));
+		if (r < 0)
+			goto out;
+		a.njoin = r;
+	}
+	/* The child must be born in the box's pid namespace: this thread's
+	 * pid_for_children points there for the clone, and back right after. */
+	if (cfg->ns & BOX_NS_PID) {
+		own_pidns = open("/proc/thread-self/ns/pid", O_RDONLY | O_CLOEXEC);
+		if (own_pidns < 0 || setns(b->pidfd, CLONE_NEWPID) < 0) {
+			r = box_err_errno(errno, "box %.12s: setns into its pid namespace", b->id);
+			goto out;
+		}
+	}
+	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid < 0 && errno == ENOSYS) {
+		/* as in box_spawn: clone, joining the cgroup by the parent */
+		ca.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+		pid = (pid_t)syscall(SYS_clone, (unsigned long)ca.flags, NULL, &pidfd, NULL, NULL);
+		if (pid > 0 && b->cg && b->cg->version == 2)
+			box_cgroup_enter(b->cg, pid);
+	}
+	if (pid == 0)
+		exec_child_main(&a, b->pidfd);
+	r = pid < 0 ? -errno : 0;
+	if (own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0 && r == 0)
+		r = -errno; /* cannot happen: our own namespace */
+	if (pid < 0) {
+		r = box_err_errno(-r, "box %.12s: clone3 for exec", b->id);
+		goto out;
+	}
+	close(TAKE_FD(sv[1]));
+	e->pid = pid;
+	e->pidfd = pidfd;
+	/* end of stream: execve worked; a message: the step that failed */
+	r = box_msg_recv(sv[0], &m, 0);
+	if (r == 1) {
+		r = report(cfg, &plan, &m);
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		waitid((idtype_t)P_PIDFD, (id_t)pidfd, &(siginfo_t){ 0 }, WEXITED | __WALL);
+		close(TAKE_FD(e->pidfd));
+		e->pid = -1;
+	} else if (r < 0) {
+		r = box_err_errno(-r, "box_exec: reading the child's report");
+	}
+out:
+	if (own_pidns >= 0)
+		close(own_pidns);
+	for (int i = 0; i < a.njoin; i++)
+		close(a.join_fds[i]);
+	for (int i = 0; i < 2; i++)
+		if (sv[i] >= 0)
+			close(sv[i]);
+	for (int i = 0; i < 3; i++)
+		if (a.stdio[i] >= 0)
+			close(a.stdio[i]);
+	if (a.caps)
+		cap_free(a.caps);
+	strv_free(a.envp);
+	box_bpf_free(&a.bpf);
+	box_config_free(cfg);
 	return r;
 }

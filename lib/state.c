@@ -528,3 +528,54 @@ int box_state_remove_stillborn(const box_ctx *ctx, const char *id, int lockfd)
 	box_state_remove(ctx, id, n > 0 ? name : NULL);
 	return 1;
 }
+
+int box_state_process(struct box *b, struct box_config *cfg)
+{
+	json_t *root = load_json(b->ctx, b->id), *proc, *v;
+	const char *sc, *caps, *cwd;
+	size_t k;
+	int r = 0;
+
+	if (!root)
+		return box_err(ENOENT, "box %.12s: no state", b->id);
+	proc = json_object_get(root, "process");
+	json_array_foreach(json_object_get(proc, "env"), k, v) {
+		const char *kv = json_string_value(v), *eq = kv ? strchr(kv, '=') : NULL;
+		char name[256];
+
+		if (!eq || (size_t)(eq - kv) >= sizeof(name))
+			continue;
+		memcpy(name, kv, (size_t)(eq - kv));
+		name[eq - kv] = '\0';
+		if (r == 0)
+			r = box_config_set_env(cfg, name, eq + 1);
+	}
+	cwd = json_string_value(json_object_get(proc, "cwd"));
+	if (r == 0 && cwd)
+		r = box_config_set_cwd(cfg, cwd);
+	cfg->cwd_set = false;
+	cfg->uid = (uint32_t)json_integer_value(json_object_get(proc, "uid"));
+	cfg->gid = (uint32_t)json_integer_value(json_object_get(proc, "gid"));
+	v = json_object_get(proc, "groups");
+	if (r == 0 && json_array_size(v)) {
+		uint32_t groups[256];
+		int n = 0;
+		json_t *g;
+
+		json_array_foreach(v, k, g)
+			if (n < 256)
+				groups[n++] = (uint32_t)json_integer_value(g);
+		r = box_config_set_groups(cfg, n, groups);
+	}
+	caps = json_string_value(json_object_get(proc, "caps"));
+	cfg->caps = caps ? strtoull(caps, NULL, 16) : 0;
+	sc = json_string_value(json_object_get(proc, "seccomp"));
+	if (r == 0 && sc && strcmp(sc, "unconfined") == 0)
+		r = box_config_set_seccomp(cfg, BOX_SECCOMP_UNCONFINED, NULL);
+	else if (r == 0 && sc && strcmp(sc, "default") != 0)
+		r = box_config_set_seccomp(cfg, BOX_SECCOMP_PROFILE, sc);
+	cfg->no_new_privs = json_is_true(json_object_get(proc, "no_new_privs"));
+	cfg->ns = (unsigned)json_integer_value(json_object_get(root, "namespaces"));
+	json_decref(root);
+	return r;
+}

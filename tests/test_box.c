@@ -12,6 +12,8 @@
 
 #include "harness.h"
 
+static struct run_result res;
+
 #define assert_contains(hay, needle)                                         \
 	do {                                                                 \
 		if (!strstr((hay), (needle)))                                \
@@ -27,8 +29,6 @@
 		if ((res)->rc != 0)                                           \
 			fail_msg("box failed: %d %s", (res)->rc, (res)->msg); \
 	} while (0)
-
-static struct run_result res;
 
 static void test_pid1_is_the_command(void **state)
 {
@@ -637,6 +637,96 @@ static void test_rlimits(void **state)
 	assert_string_equal(res.out, "100\n200\n");
 }
 
+/* Run proc in b and collect its output and status. */
+static void exec_in(box *b, box_config *proc, struct run_result *r)
+{
+	box *e = NULL;
+	int p[2];
+	size_t len = 0;
+	ssize_t n;
+
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(box_config_set_stdio(proc, -1, p[1], p[1]), 0);
+	r->rc = box_exec(b, proc, &e);
+	close(p[1]);
+	if (r->rc == 0) {
+		while ((n = read(p[0], r->out + len, sizeof(r->out) - 1 - len)) > 0)
+			len += (size_t)n;
+		r->rc = box_wait(e, &r->code, &r->sig);
+	} else {
+		snprintf(r->msg, sizeof(r->msg), "%s", box_last_error());
+	}
+	close(p[0]);
+	box_destroy(e);
+	box_config_free(proc);
+}
+
+static box_config *proc_of(const char *const *argv)
+{
+	box_config *c = NULL;
+	int argc = 0;
+
+	while (argv[argc])
+		argc++;
+	assert_int_equal(box_config_new(&c), 0);
+	assert_int_equal(box_config_set_argv(c, argc, argv), 0);
+	return c;
+}
+
+static void test_exec_joins_the_box(void **state)
+{
+	box_config *cfg = harness_config(ARGV("/bin/sh", "-c", "echo inside > /tmp/marker-exec; sleep 30"));
+	box_config *proc;
+	box *b = NULL;
+	struct run_result r;
+
+	(void)state;
+	assert_int_equal(box_config_set_hostname(cfg, "execbox"), 0);
+	assert_int_equal(box_config_set_env(cfg, "FROM_BOX", "yes"), 0);
+	assert_int_equal(box_config_set_stdio(cfg, -1, -1, -1), 0);
+	assert_int_equal(box_create(harness_ctx(), cfg, &b), 0);
+	box_config_free(cfg);
+	/* not started: refused */
+	assert_int_equal(box_exec(b, proc_of(ARGV("true")), &(box *){ NULL }), -ESRCH);
+	assert_int_equal(box_start(b), 0);
+	for (int i = 0; i < 100; i++) {
+		exec_in(b, proc_of(ARGV("cat", "/tmp/marker-exec")), &r);
+		if (strstr(r.out, "inside"))
+			break;
+		usleep(10000);
+	}
+	/* the box's root, pid namespace, host name, environment, security */
+	assert_string_equal(r.out, "inside\n");
+	proc = proc_of(ARGV("/bin/sh", "-c", "hostname; echo $FROM_BOX $EXTRA; cat /proc/1/cmdline | tr '\\000' ' '; echo; "
+				"grep -E 'CapEff|NoNewPrivs|Seccomp:' /proc/self/status; id -u; pwd; exit 3"));
+	assert_int_equal(box_config_set_env(proc, "EXTRA", "added"), 0);
+	assert_int_equal(box_config_set_user(proc, 1000, 1000), 0);
+	assert_int_equal(box_config_set_cwd(proc, "/tmp"), 0);
+	exec_in(b, proc, &r);
+	assert_ran(&r);
+	assert_int_equal(r.code, 3);
+	assert_contains(r.out, "execbox\nyes added\nsleep 30 \n"); /* the box's pid 1 */
+	assert_contains(r.out, "NoNewPrivs:\t1\n");
+	assert_contains(r.out, "Seccomp:\t2\n");
+	assert_contains(r.out, "CapEff:\t0000000000000000\n"); /* uid 1000 */
+	assert_contains(r.out, "1000\n/tmp\n");
+	/* the default user is the box's: Docker's capabilities */
+	exec_in(b, proc_of(ARGV("grep", "CapEff", "/proc/self/status")), &r);
+	assert_string_equal(r.out, "CapEff:\t00000000a80425fb\n");
+	/* in the box's cgroup */
+	exec_in(b, proc_of(ARGV("cat", "/proc/self/cgroup")), &r);
+	assert_not_contains(r.out, "libbox-test");
+	/* a command that is not there */
+	exec_in(b, proc_of(ARGV("no-such-command")), &r);
+	assert_int_equal(r.rc, -ENOENT);
+	assert_contains(r.msg, "no-such-command: executable file not found");
+	/* the caller's fds stay out */
+	exec_in(b, proc_of(ARGV("ls", "/proc/self/fd")), &r);
+	assert_string_equal(r.out, "0\n1\n2\n3\n");
+	assert_int_equal(box_destroy(b), 0);
+}
+
 static void test_box_run_one_call(void **state)
 {
 	box_config *cfg = harness_config(ARGV("/bin/sh", "-c", "exit 3"));
@@ -701,6 +791,7 @@ int main(void)
 		T(test_user_namespace),
 		T(test_chroot_fallback),
 		T(test_rlimits),
+		T(test_exec_joins_the_box),
 		T(test_box_run_one_call),
 	};
 

@@ -32,34 +32,36 @@ ip link set lo up
 mounts_before=$(wc -l </proc/self/mountinfo)
 
 cgp=/libbox-test-boxctl-$$
-run() { "$boxctl" run --rootfs "$rootfs" --cgroup-parent "$cgp" "$@"; }
+state=$(mktemp -d /tmp/libbox-boxctl-state.XXXXXX)
+boxctl="$boxctl --root $state"
+run() { $boxctl run --rootfs "$rootfs" --cgroup-parent "$cgp" "$@"; }
 remove_cgroup_parent() { for m in $(awk '$9 == "cgroup" || $9 == "cgroup2" { print $5 }' /proc/self/mountinfo); do [ -d "$m$cgp" ] && rmdir "$m$cgp"; done; }
-trap remove_cgroup_parent EXIT
+trap 'remove_cgroup_parent; rm -rf "$state"' EXIT
 
-check "--version" 0 '^boxctl version [0-9]+\.[0-9]+\.[0-9]+ \(libbox [0-9.]+\)$' "$boxctl" --version
-check "--help lists run" 0 '^  run ' "$boxctl" --help
-check "run --help" 0 '--read-only' "$boxctl" run --help
-check "no command" 125 'Usage' "$boxctl"
-check "unknown verb" 125 "'frobnicate' is not a boxctl command" "$boxctl" frobnicate
-check "unknown global flag" 125 'unknown flag: --bogus' "$boxctl" --bogus
+check "--version" 0 '^boxctl version [0-9]+\.[0-9]+\.[0-9]+ \(libbox [0-9.]+\)$' $boxctl --version
+check "--help lists run" 0 '^  run ' $boxctl --help
+check "run --help" 0 '--read-only' $boxctl run --help
+check "no command" 125 'Usage' $boxctl
+check "unknown verb" 125 "'frobnicate' is not a boxctl command" $boxctl frobnicate
+check "unknown global flag" 125 'unknown flag: --bogus' $boxctl --bogus
 check "unknown run flag is one line and a hint" 125 "^boxctl run: unknown flag: --bogus$" run --bogus true
 check "unknown shorthand" 125 "unknown shorthand flag: 'Z'" run -Z true
-check "missing flag argument" 125 'flag needs an argument' "$boxctl" run --rootfs
-check "missing rootfs flag" 125 '--rootfs DIR is required' "$boxctl" run true
+check "missing flag argument" 125 'flag needs an argument' $boxctl run --rootfs
+check "missing rootfs flag" 125 '--rootfs DIR is required' $boxctl run true
 check "missing command" 125 'no command given' run
 check "exit status passes through" 7 '' run sh -c 'exit 7'
 check "signal is 128+N" 143 '' run sh -c 'kill -TERM $$'
 check "stdout passes through" 0 '^hello$' run echo hello
-check "stdin passes through" 0 '^piped$' bash -c "echo piped | '$boxctl' run --rootfs '$rootfs' --cgroup-parent '$cgp' cat"
+check "stdin passes through" 0 '^piped$' bash -c "echo piped | $boxctl run --rootfs '$rootfs' --cgroup-parent '$cgp' cat"
 check "command not found is 127" 127 'nosuch: executable file not found' run nosuch
 check "not executable is 126" 126 'Permission denied' run /etc/passwd
 printf '\177ELFgarbage' >"$rootfs.garbage.$$"
 chmod 755 "$rootfs.garbage.$$"
 check "exec format error is 126" 126 'Exec format error' run -v "$rootfs.garbage.$$:/a:ro" /a
 rm -f "$rootfs.garbage.$$"
-check "bad rootfs is 125" 125 'root filesystem /nonexistent: No such file or directory' "$boxctl" run --rootfs /nonexistent --cgroup-parent "$cgp" true
+check "bad rootfs is 125" 125 'root filesystem /nonexistent: No such file or directory' $boxctl run --rootfs /nonexistent --cgroup-parent "$cgp" true
 check "-e and -w" 0 '^bar /srv/app$' run -e FOO=bar -w /srv/app sh -c 'echo $FOO $(pwd)'
-check "-e KEY takes boxctl's value" 0 '^fromhost$' env LIBBOX_T=fromhost "$boxctl" run --rootfs "$rootfs" --cgroup-parent "$cgp" -e LIBBOX_T sh -c 'echo $LIBBOX_T'
+check "-e KEY takes boxctl's value" 0 '^fromhost$' env LIBBOX_T=fromhost $boxctl run --rootfs "$rootfs" --cgroup-parent "$cgp" -e LIBBOX_T sh -c 'echo $LIBBOX_T'
 check "-u UID:GID" 0 '^1000 1002$' run -u 1000:1002 sh -c 'echo $(id -u) $(id -g)'
 check "-u UID takes group 0, as docker" 0 '^1000 0$' run -u 1000 sh -c 'echo $(id -u) $(id -g)'
 check "-u rejects names" 125 'invalid user' run -u nobody true
@@ -93,7 +95,7 @@ rm -rf "$tmp"
 
 # SIGTERM to boxctl reaches the command through the init
 out=$(mktemp)
-"$boxctl" run --rootfs "$rootfs" --cgroup-parent "$cgp" sh -c 'trap "echo TERM; exit 3" TERM; echo up; while :; do sleep 0.05; done' >"$out" 2>&1 &
+$boxctl run --rootfs "$rootfs" --cgroup-parent "$cgp" sh -c 'trap "echo TERM; exit 3" TERM; echo up; while :; do sleep 0.05; done' >"$out" 2>&1 &
 pid=$!
 for _ in $(seq 100); do grep -q up "$out" && break; sleep 0.05; done
 kill -TERM $pid
@@ -101,6 +103,44 @@ wait $pid
 st=$?
 if [ $st = 3 ] && grep -q TERM "$out"; then ok "SIGTERM is forwarded"; else not_ok "SIGTERM is forwarded" "status $st" "$(cat "$out")"; fi
 rm -f "$out"
+
+# ---- boxes seen from other boxctl processes ----
+run --name busy -m 64m sh -c 'trap "exit 5" TERM; echo up; while :; do sleep 0.05; done' >"$state/busy.out" 2>&1 &
+runpid=$!
+for _ in $(seq 100); do grep -q up "$state/busy.out" 2>/dev/null && break; sleep 0.05; done
+check "ps lists the running box" 0 ' busy$' $boxctl ps
+check "ps -q gives the short id" 0 '^[0-9a-f]{12}$' $boxctl ps -q
+check "ps shows Up" 0 'Up .* busy$' $boxctl ps
+check "a second box with the same name is refused" 125 'the name "busy" is already in use by box [0-9a-f]{12}' run --name busy true
+check "inspect is JSON with the status" 0 '"status": "running"' $boxctl inspect busy
+check "inspect by id prefix" 0 '"name": "busy"' $boxctl inspect "$($boxctl ps -q | head -c 5)"
+check "inspect of no such box" 1 'no such box: nope' $boxctl inspect nope
+check "stats --no-stream shows the limit" 0 ' / 64.00MiB' $boxctl stats --no-stream
+check "exec runs in the box" 0 '^hello from exec$' $boxctl exec busy sh -c 'echo hello from exec'
+check "exec sees the box's processes" 0 'while' $boxctl exec busy ps -o args
+check "exec -u -w -e" 0 '^1000 /tmp 7$' $boxctl exec -u 1000 -w /tmp -e N=7 busy sh -c 'echo $(id -u) $(pwd) $N'
+check "exec exit status" 3 '' $boxctl exec busy sh -c 'exit 3'
+check "exec of a missing command is 127" 127 'not found' $boxctl exec busy nosuch
+check "exec into no such box" 125 'no such box' $boxctl exec nope true
+check "pause" 0 '^busy$' $boxctl pause busy
+check "ps shows Paused" 0 '\(Paused\) +busy$' $boxctl ps
+check "exec into a paused box is refused" 125 'paused, not running' $boxctl exec busy true
+check "unpause" 0 '^busy$' $boxctl unpause busy
+check "rm of a running box is refused" 1 'stop it first' $boxctl rm busy
+check "kill -s TERM" 0 '^busy$' $boxctl kill -s TERM busy
+wait $runpid
+st=$?
+if [ $st = 5 ]; then ok "the box's own boxctl run exits with its status"; else not_ok "the box's own boxctl run exits with its status" "status $st"; fi
+check "a finished foreground box is gone" 0 '^BOX ID' $boxctl ps -a
+run --name stopme --no-init sh -c 'sleep 30' >/dev/null 2>&1 &
+runpid=$!
+for _ in $(seq 100); do $boxctl ps -q | grep -q . && break; sleep 0.05; done
+check "stop -t 1 (SIGTERM ignored by pid 1: SIGKILL)" 0 '^stopme$' $boxctl stop -t 1 stopme
+wait $runpid
+st=$?
+if [ $st = 137 ]; then ok "stopped box: 137"; else not_ok "stopped box: 137" "status $st"; fi
+check "gc with nothing to do" 0 '^0 boxes cleaned up$' $boxctl gc
+check "unknown verb flag" 125 'unknown flag: --bogus' $boxctl ps --bogus
 
 # nothing left: no mount gained in our namespace, no child but ps itself
 if [ "$(wc -l </proc/self/mountinfo)" = "$mounts_before" ]; then ok "no leftover mounts"; else not_ok "no leftover mounts"; fi

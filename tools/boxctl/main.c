@@ -45,6 +45,7 @@ static void usage(FILE *f)
 		"\n"
 		"Commands:\n"
 		"  run        Run a command in a new box, in the foreground\n"
+		"  exec       Run a command in a running box\n"
 		"  ps         List boxes\n"
 		"  inspect    Show boxes as JSON\n"
 		"  stats      Show boxes' resource use\n"
@@ -63,7 +64,7 @@ static const struct {
 	const char *name;
 	int (*fn)(box_ctx *ctx, int argc, char **argv);
 } verbs[] = {
-	{ "run", cmd_run },	    { "ps", cmd_ps },	    { "inspect", cmd_inspect },
+	{ "run", cmd_run },	    { "exec", cmd_exec },   { "ps", cmd_ps },	    { "inspect", cmd_inspect },
 	{ "stats", cmd_stats },	    { "stop", cmd_stop },   { "kill", cmd_kill },
 	{ "pause", cmd_pause },	    { "unpause", cmd_unpause }, { "wait", cmd_wait },
 	{ "rm", cmd_rm },	    { "gc", cmd_gc },

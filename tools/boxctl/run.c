@@ -600,3 +600,108 @@ out:
 	box_config_free(cfg);
 	return status;
 }
+
+/* ---- boxctl exec ---- */
+
+static void exec_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: boxctl exec [OPTIONS] BOX COMMAND [ARG...]\n"
+		"\n"
+		"Run a command in a running box: its namespaces, cgroup, root, capabilities\n"
+		"and seccomp filter.  boxctl exits with the command's status.\n"
+		"\n"
+		"Options:\n"
+		"  -e, --env KEY=VALUE      set an environment variable\n"
+		"  -w, --workdir DIR        working directory inside the box\n"
+		"  -u, --user UID[:GID]     numeric user and group\n"
+		"      --help               show this help\n");
+}
+
+int cmd_exec(box_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{ "env", required_argument, NULL, 'e' },
+		{ "workdir", required_argument, NULL, 'w' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	box_config *cfg = NULL;
+	box *b = NULL, *e = NULL;
+	int c, r, status = 125, code = 0, sig = 0;
+	sigset_t block;
+
+	if (box_config_new(&cfg) < 0)
+		return lib_fail(-1);
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:e:w:u:h", longs, NULL)) != -1) {
+		uint32_t uid, gid;
+		char *colon;
+
+		r = 0;
+		switch (c) {
+		case 'h':
+			exec_usage(stdout);
+			status = 0;
+			goto out;
+		case 'e':
+			r = add_env(cfg, optarg);
+			break;
+		case 'w':
+			r = box_config_set_cwd(cfg, optarg) < 0 ? lib_fail(-1) : 0;
+			break;
+		case 'u':
+			colon = strchr(optarg, ':');
+			if (colon)
+				*colon++ = '\0';
+			if (parse_u32(optarg, &uid) < 0 || (colon && parse_u32(colon, &gid) < 0))
+				r = boxctl_usage_error("exec", "invalid user \"%s\": want UID[:GID]", optarg);
+			else
+				r = box_config_set_user(cfg, uid, colon ? gid : 0) < 0 ? lib_fail(-1) : 0;
+			break;
+		case ':':
+			r = boxctl_usage_error("exec", "flag needs an argument: %s", argv[optind - 1]);
+			break;
+		default:
+			r = optopt ? boxctl_usage_error("exec", "unknown shorthand flag: '%c'", optopt)
+				   : boxctl_usage_error("exec", "unknown flag: %s", argv[optind - 1]);
+		}
+		if (r) {
+			status = r;
+			goto out;
+		}
+	}
+	if (argc - optind < 2) {
+		status = boxctl_usage_error("exec", "exec needs a box and a command");
+		goto out;
+	}
+	if (box_open(ctx, argv[optind], &b) < 0 ||
+	    box_config_set_argv(cfg, argc - optind - 1, (const char *const *)argv + optind + 1) < 0) {
+		status = lib_fail(-1);
+		goto out;
+	}
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	r = box_exec(b, cfg, &e);
+	if (r < 0) {
+		/* as docker exec: 126 cannot invoke, 127 not found */
+		boxctl_error("%s", box_last_error());
+		status = r == -ENOENT ? 127 : r == -EACCES || r == -ENOEXEC ? 126 : 125;
+		goto out;
+	}
+	r = wait_forwarding(e, &code, &sig);
+	status = r < 0 ? lib_fail(r) : sig ? 128 + sig : code;
+out:
+	box_destroy(e);
+	box_close(b);
+	box_config_free(cfg);
+	return status;
+}
