@@ -385,6 +385,12 @@ BOX_EXPORT int box_config_set_name(box_config *cfg, const char *name);
  * named in the message. */
 BOX_EXPORT int box_exec(box *b, const box_config *proc, box **out);
 
+/* Set (value non-NULL) or remove (value NULL) an annotation: a key and a
+ * value kept with the box's state and shown by box_inspect(), for the
+ * embedder's own use (boxctl keeps its log's path there).  Returns 0,
+ * -EINVAL (empty key or one with '=') or -ENOMEM. */
+BOX_EXPORT int box_config_set_annotation(box_config *cfg, const char *key, const char *value);
+
 /* The box's name.  NULL if b is NULL. */
 BOX_EXPORT const char *box_name(const box *b);
 

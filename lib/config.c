@@ -73,6 +73,7 @@ BOX_EXPORT void box_config_free(box_config *c)
 	free(c->rlimits);
 	free(c->seccomp_profile);
 	free(c->name);
+	strv_free(c->annotations);
 	free(c->cpuset_cpus);
 	free(c->cpuset_mems);
 	free(c->io);
@@ -637,4 +638,40 @@ BOX_EXPORT int box_config_set_name(box_config *c, const char *name)
 				       "([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128)",
 			       name ? name : "(null)");
 	return replace_str(&c->name, name, "box_config_set_name");
+}
+
+BOX_EXPORT int box_config_set_annotation(box_config *c, const char *key, const char *value)
+{
+	size_t klen, n;
+	char *kv = NULL, **grown;
+
+	CFG_CHECK(c, "box_config_set_annotation");
+	if (!key || !key[0] || strchr(key, '='))
+		return box_err(EINVAL, "box_config_set_annotation: invalid key \"%s\"",
+			       key ? key : "(null)");
+	klen = strlen(key);
+	if (value && asprintf(&kv, "%s=%s", key, value) < 0)
+		return box_err(ENOMEM, "box_config_set_annotation: out of memory");
+	n = strv_len(c->annotations);
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(c->annotations[i], key, klen) == 0 && c->annotations[i][klen] == '=') {
+			free(c->annotations[i]);
+			if (kv)
+				c->annotations[i] = kv;
+			else
+				memmove(&c->annotations[i], &c->annotations[i + 1], (n - i) * sizeof(char *));
+			return 0;
+		}
+	}
+	if (!kv)
+		return 0;
+	grown = realloc(c->annotations, (n + 2) * sizeof(char *));
+	if (!grown) {
+		free(kv);
+		return box_err(ENOMEM, "box_config_set_annotation: out of memory");
+	}
+	grown[n] = kv;
+	grown[n + 1] = NULL;
+	c->annotations = grown;
+	return 0;
 }

@@ -112,6 +112,7 @@ struct box_config {
 	int seccomp_mode;
 	char *seccomp_profile;
 	char *name;
+	char **annotations;   /* "key=value" strings, kept in the state */
 	bool no_new_privs;
 	int stdio[3];
 	bool init;

@@ -31,7 +31,8 @@ static int path_of(char *out, size_t len, const box_ctx *ctx, const char *sub, c
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-/* The start time of pid (field 22 of /proc/PID/stat), 0 if it is gone. */
+/* The start time of pid (field 22 of /proc/PID/stat), 0 if it is gone or
+ * a zombie (dead, only not reaped yet: no owner, no box). */
 uint64_t box_proc_start_time(pid_t pid)
 {
 	char path[64], buf[1024], *p;
@@ -49,6 +50,8 @@ uint64_t box_proc_start_time(pid_t pid)
 		return 0;
 	buf[n] = '\0';
 	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+		return 0;
 	/* the space after ")" starts field 3; stop at the one before 22 */
 	for (int field = 2; p && field < 22; field++)
 		p = strchr(p + 1, ' ');
@@ -284,6 +287,21 @@ int box_state_create(struct box *b, const struct box_config *cfg, const char *ro
 	 * box exists: box_gc() takes a directory without state.json whose lock
 	 * it gets for a creation that died.  The lock file holds the name, for
 	 * that clean-up. */
+	if (root && cfg->annotations) {
+		json_t *ann = json_object();
+
+		for (size_t i = 0; ann && cfg->annotations[i]; i++) {
+			char *eq = strchr(cfg->annotations[i], '=');
+			char key[256];
+
+			if (!eq || (size_t)(eq - cfg->annotations[i]) >= sizeof(key))
+				continue;
+			memcpy(key, cfg->annotations[i], (size_t)(eq - cfg->annotations[i]));
+			key[eq - cfg->annotations[i]] = '\0';
+			json_object_set_new(ann, key, json_string(eq + 1));
+		}
+		json_object_set_new(root, "annotations", ann);
+	}
 	lock = box_state_lock(b->ctx, b->id);
 	r = !root || !b->name ? -ENOMEM : lock;
 	if (r >= 0 && write(lock, name, strlen(name)) < 0)
@@ -421,6 +439,32 @@ int box_state_resolve(const box_ctx *ctx, const char *what, char id[65])
 	return 0;
 }
 
+/* STATE/boxes/<id>/exit: "CODE SIGNAL OOM FINISHED", the exit as a
+ * monitor (tools/box-monitor, which has no JSON library) records it.
+ * Merged into root, which keeps it. */
+static json_t *sidecar_exit(struct box *b, json_t *root)
+{
+	char path[PATH_MAX], finished[64];
+	int code, sig, oom;
+	json_t *exit;
+	FILE *f;
+
+	if (path_of(path, sizeof(path), b->ctx, "boxes", b->id, "exit") < 0)
+		return NULL;
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	if (fscanf(f, "%d %d %d %63s", &code, &sig, &oom, finished) != 4) {
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	exit = json_pack("{s:i, s:i, s:b, s:s}", "code", code, "signal", sig, "oom", oom, "finished",
+			 finished);
+	json_object_set_new(root, "exit", exit);
+	return exit;
+}
+
 /* Fill a handle from the state: pid (if that process still is the box's),
  * cgroup, name, exit. */
 int box_state_load(struct box *b)
@@ -440,6 +484,8 @@ int box_state_load(struct box *b)
 	b->started = json_object_get(root, "started") != NULL;
 	b->init = json_is_true(json_object_get(json_object_get(root, "process"), "init"));
 	exit = json_object_get(root, "exit");
+	if (!exit)
+		exit = sidecar_exit(b, root);
 	if (exit) {
 		b->waited = true;
 		b->exit_code = (int)json_integer_value(json_object_get(exit, "code"));
@@ -488,6 +534,8 @@ char *box_state_json(struct box *b, const char *status)
 
 	if (!root)
 		return NULL;
+	if (!json_object_get(root, "exit"))
+		sidecar_exit(b, root);
 	json_object_set_new(root, "status", json_string(status));
 	json_object_del(root, "version");
 	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);

@@ -139,6 +139,41 @@ check "stop -t 1 (SIGTERM ignored by pid 1: SIGKILL)" 0 '^stopme$' $boxctl stop 
 wait $runpid
 st=$?
 if [ $st = 137 ]; then ok "stopped box: 137"; else not_ok "stopped box: 137" "status $st"; fi
+# ---- detached boxes ----
+id=$(run -d --name det sh -c 'echo out1; echo err1 >&2; sleep 0.3; echo out2; exit 3')
+if [[ $id =~ ^[0-9a-f]{64}$ ]]; then ok "run -d prints the id"; else not_ok "run -d prints the id" "$id"; fi
+check "ps shows the detached box" 0 'Up .* det$' $boxctl ps
+check "logs -f follows to the end" 0 '^err1 out1 out2 $' sh -c "$boxctl logs -f det 2>&1 | sort | tr '\n' ' '"
+check "logs: stdout apart from stderr" 0 '^out1 out2 $' sh -c "$boxctl logs det 2>/dev/null | tr '\n' ' '"
+check "logs -t: timestamps" 0 '^20[0-9-]+T[0-9:.]+Z out1$' sh -c "$boxctl logs -t det 2>/dev/null | head -1"
+check "logs --tail 1" 0 '^out2$' sh -c "$boxctl logs --tail 1 det 2>/dev/null"
+check "wait gives the exit code the monitor recorded" 0 '^3$' $boxctl wait det
+check "ps -a: Exited (3)" 0 'Exited \(3\) .* det$' $boxctl ps -a
+check "the monitor is gone" 0 '^$' sh -c "ps -eo args | grep '^box-monitor.*$id' || true"
+check "rm the exited box" 0 '^det$' $boxctl rm det
+check "logs of a foreground box: none" 1 'has no log' sh -c "$boxctl run --rootfs $rootfs --cgroup-parent $cgp --name fg sh -c 'sleep 0.3' & sleep 0.1; $boxctl logs fg; r=\$?; wait; exit \$r"
+run -d --rm --name gone true >/dev/null
+for _ in $(seq 40); do $boxctl ps -a | grep -q gone || break; sleep 0.05; done
+check "run -d --rm: removed when done" 0 '^BOX ID' $boxctl ps -a
+run -d --name rot --log-opt max-size=2k sh -c 'i=0; while [ $i -lt 200 ]; do echo line $i; i=$((i+1)); done' >/dev/null
+check "the log rotates past max-size" 0 '^line 199$' sh -c "$boxctl wait rot >/dev/null; $boxctl logs --tail 1 rot"
+if [ -f "$state/boxes/$($boxctl inspect rot | sed -n 's/.*"id": "\(.*\)".*/\1/p')/log.1" ] &&
+	[ "$(stat -c %s "$state/boxes/$($boxctl inspect rot | sed -n 's/.*"id": "\(.*\)".*/\1/p')/log")" -lt 3000 ]; then
+	ok "a rotated log.1 and a small log"
+else
+	not_ok "a rotated log.1 and a small log" "$(ls -l "$state"/boxes/*/)"
+fi
+$boxctl rm rot >/dev/null
+check "--log-opt needs max-size" 125 'invalid --log-opt' run -d --log-opt bogus true
+# a monitor killed with SIGKILL: never "running forever"
+run -d --name orphan sh -c 'sleep 0.5' >/dev/null
+mon=$($boxctl inspect orphan | tr -d ' \n' | sed -n 's/.*"owner":{"pid":\([0-9]*\).*/\1/p')
+if [ -n "$mon" ] && kill -9 "$mon"; then ok "kill -9 the monitor"; else not_ok "kill -9 the monitor" "owner pid '$mon'"; fi
+check "the box runs on without it" 0 'Up .* orphan$' $boxctl ps
+sleep 0.8
+check "then its exit is unknown, not running" 0 'Exited \(unknown\) .* orphan$' $boxctl ps -a
+check "gc cleans it up" 0 '^1 box cleaned up$' $boxctl gc
+
 check "gc with nothing to do" 0 '^0 boxes cleaned up$' $boxctl gc
 check "unknown verb flag" 125 'unknown flag: --bogus' $boxctl ps --bogus
 

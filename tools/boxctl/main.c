@@ -48,6 +48,7 @@ static void usage(FILE *f)
 		"  exec       Run a command in a running box\n"
 		"  ps         List boxes\n"
 		"  inspect    Show boxes as JSON\n"
+		"  logs       Print the output of a detached box\n"
 		"  stats      Show boxes' resource use\n"
 		"  stop       Stop boxes (SIGTERM, then SIGKILL)\n"
 		"  kill       Send a signal to boxes\n"
@@ -67,7 +68,7 @@ static const struct {
 	{ "run", cmd_run },	    { "exec", cmd_exec },   { "ps", cmd_ps },	    { "inspect", cmd_inspect },
 	{ "stats", cmd_stats },	    { "stop", cmd_stop },   { "kill", cmd_kill },
 	{ "pause", cmd_pause },	    { "unpause", cmd_unpause }, { "wait", cmd_wait },
-	{ "rm", cmd_rm },	    { "gc", cmd_gc },
+	{ "rm", cmd_rm },	    { "gc", cmd_gc },	    { "logs", cmd_logs },
 };
 
 int main(int argc, char **argv)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -557,5 +558,153 @@ int cmd_gc(box_ctx *ctx, int argc, char **argv)
 		return 1;
 	}
 	printf("%d box%s cleaned up\n", r, r == 1 ? "" : "es");
+	return 0;
+}
+
+/* ---- logs ---- */
+
+struct logs_opts {
+	int follow, timestamps;
+	long tail; /* -1: all */
+};
+
+static int logs_flag(int c, const char *arg, void *user)
+{
+	struct logs_opts *o = user;
+	char *end;
+
+	switch (c) {
+	case 'f':
+		o->follow = 1;
+		break;
+	case 't':
+		o->timestamps = 1;
+		break;
+	case 'n':
+		if (strcmp(arg, "all") == 0) {
+			o->tail = -1;
+			break;
+		}
+		o->tail = strtol(arg, &end, 10);
+		if (*end || o->tail < 0) {
+			boxctl_error("invalid --tail \"%s\"", arg);
+			return 1;
+		}
+		break;
+	}
+	return 0;
+}
+
+/* One record, "TIME STREAM F|P TEXT", to stdout or stderr as it came. */
+static void print_record(const char *line, const struct logs_opts *o)
+{
+	const char *sp1 = strchr(line, ' '), *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+	FILE *f;
+	bool full;
+
+	if (!sp2 || !sp2[1] || sp2[2] != ' ')
+		return;
+	f = strncmp(sp1 + 1, "stderr", 6) == 0 ? stderr : stdout;
+	full = sp2[1] == 'F';
+	if (o->timestamps)
+		fprintf(f, "%.*s ", (int)(sp1 - line), line);
+	fputs(sp2 + 3, f);
+	if (full)
+		fputc('\n', f);
+}
+
+int cmd_logs(box_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longs[] = { { "follow", no_argument, NULL, 'f' },
+					       { "timestamps", no_argument, NULL, 't' },
+					       { "tail", required_argument, NULL, 'n' },
+					       { "help", no_argument, NULL, 'h' },
+					       { NULL, 0, NULL, 0 } };
+	static const struct verb_opts vo = {
+		"Usage: boxctl logs [-f] [-t] [--tail N] BOX\n\nPrint the output of a detached box "
+		"(run -d).\n\n"
+		"  -f, --follow       keep printing what comes, until the box exits\n"
+		"  -t, --timestamps   show each line's time\n"
+		"  -n, --tail N       only the last N lines (default: all)\n",
+		"+:ftn:h", longs,
+	};
+	struct logs_opts o = { 0, 0, -1 };
+	char path[4096], *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	box *b;
+	FILE *f;
+	int r = parse(argc, argv, "logs", &vo, logs_flag, &o);
+
+	if (r)
+		return r < 0 ? 0 : r;
+	if (argc - optind != 1)
+		return boxctl_usage_error("logs", "logs needs one box");
+	b = open_box(ctx, argv[optind]);
+	if (!b)
+		return 1;
+	snprintf(path, sizeof(path), "%s/boxes/%s/log", box_ctx_state_dir(ctx), box_id(b));
+	f = fopen(path, "re");
+	if (!f) {
+		boxctl_error("box %s has no log (only detached boxes, run -d, have one)", argv[optind]);
+		box_close(b);
+		return 1;
+	}
+	if (o.tail >= 0) {
+		/* count the lines, then skip all but the last N */
+		long total = 0, skip;
+
+		while (getline(&line, &cap, f) > 0)
+			total++;
+		rewind(f);
+		for (skip = total - o.tail; skip > 0 && getline(&line, &cap, f) > 0; skip--)
+			;
+	}
+	for (;;) {
+		while ((n = getline(&line, &cap, f)) > 0) {
+			if (line[n - 1] != '\n') {
+				/* a record still being written: read it again later */
+				fseek(f, -n, SEEK_CUR);
+				break;
+			}
+			line[n - 1] = '\0';
+			print_record(line, &o);
+		}
+		fflush(stdout);
+		fflush(stderr);
+		if (!o.follow)
+			break;
+		{
+			int st = box_status(b);
+			struct stat a, c;
+
+			if (st != BOX_STATUS_RUNNING && st != BOX_STATUS_PAUSED &&
+			    st != BOX_STATUS_CREATED) {
+				/* gone: what the monitor still writes comes within its
+				 * last drain; one more pass, then stop */
+				usleep(300000);
+				while ((n = getline(&line, &cap, f)) > 0 && line[n - 1] == '\n') {
+					line[n - 1] = '\0';
+					print_record(line, &o);
+				}
+				break;
+			}
+			/* rotated: go on in the new file */
+			if (fstat(fileno(f), &a) == 0 && stat(path, &c) == 0 && a.st_ino != c.st_ino) {
+				FILE *g = fopen(path, "re");
+
+				if (g) {
+					fclose(f);
+					f = g;
+					continue;
+				}
+			}
+		}
+		clearerr(f);
+		usleep(100000);
+	}
+	free(line);
+	fclose(f);
+	box_close(b);
 	return 0;
 }

@@ -9,7 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
 #include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "box.h"
@@ -27,8 +31,12 @@ static void run_usage(FILE *f)
 		"\n"
 		"Options:\n"
 		"      --rootfs DIR            root filesystem (a directory)\n"
-		"      --rm                    remove the box when it exits (the default\n"
-		"                              for foreground boxes, which keep no state)\n"
+		"  -d, --detach                run the box in the background and print its\n"
+		"                              id; a small monitor keeps its logs\n"
+		"      --log-opt max-size=SIZE  rotate a detached box's log past SIZE\n"
+		"                              (default 10m; one older file is kept)\n"
+		"      --rm                    remove the box when it exits (what a\n"
+		"                              foreground box does anyway)\n"
 		"  -e, --env KEY=VALUE         set an environment variable (KEY alone:\n"
 		"                              take its value from boxctl's environment)\n"
 		"  -w, --workdir DIR           working directory inside the box\n"
@@ -73,12 +81,14 @@ enum {
 	OPT_CAP_ADD, OPT_CAP_DROP, OPT_SECURITY_OPT, OPT_INIT, OPT_NO_INIT, OPT_HELP,
 	OPT_GROUP_ADD, OPT_ULIMIT, OPT_CGROUP_PARENT, OPT_MEMORY_SWAP, OPT_MEMORY_RESERVATION,
 	OPT_CPUS, OPT_CPU_PERIOD, OPT_CPU_QUOTA, OPT_CPUSET_CPUS, OPT_CPUSET_MEMS, OPT_PIDS_LIMIT,
-	OPT_NAME, OPT_BLKIO_WEIGHT, OPT_DEV_READ_BPS, OPT_DEV_WRITE_BPS, OPT_DEV_READ_IOPS, OPT_DEV_WRITE_IOPS,
+	OPT_NAME, OPT_LOG_OPT, OPT_BLKIO_WEIGHT, OPT_DEV_READ_BPS, OPT_DEV_WRITE_BPS, OPT_DEV_READ_IOPS, OPT_DEV_WRITE_IOPS,
 };
 
 static const struct option run_options[] = {
 	{ "rootfs", required_argument, NULL, OPT_ROOTFS },
 	{ "rm", no_argument, NULL, OPT_RM },
+	{ "detach", no_argument, NULL, 'd' },
+	{ "log-opt", required_argument, NULL, OPT_LOG_OPT },
 	{ "env", required_argument, NULL, 'e' },
 	{ "workdir", required_argument, NULL, 'w' },
 	{ "user", required_argument, NULL, 'u' },
@@ -344,6 +354,152 @@ static int wait_forwarding(box *b, int *code, int *sig)
 	return box_wait(b, code, sig);
 }
 
+/* The monitor: beside boxctl in a build tree, else where it is installed. */
+static int monitor_path(char *out, size_t len)
+{
+	char self[PATH_MAX];
+	const char *env = getenv("LIBBOX_MONITOR");
+	ssize_t n;
+
+	if (env && env[0]) {
+		snprintf(out, len, "%s", env);
+		return 0;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		char *slash;
+
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			if (snprintf(out, len, "%s/../box-monitor/box-monitor", self) < (int)len &&
+			    access(out, X_OK) == 0)
+				return 0;
+		}
+	}
+	snprintf(out, len, "%s", LIBBOX_MONITOR_PATH);
+	return access(out, X_OK);
+}
+
+/* The file the monitor reads the box's OOM kills from, from its state. */
+static void oom_file(box *b, char *out, size_t len)
+{
+	char *text = box_inspect(b);
+	json_t *root = text ? json_loads(text, 0, NULL) : NULL, *v;
+	size_t i;
+
+	out[0] = '\0';
+	json_array_foreach(json_object_get(root, "cgroup_dirs"), i, v) {
+		const char *d = json_string_value(v);
+
+		if (d && strstr(d, "/memory/"))
+			snprintf(out, len, "%s/memory.oom_control", d);
+		else if (d && json_array_size(json_object_get(root, "cgroup_dirs")) == 1)
+			snprintf(out, len, "%s/memory.events", d);
+	}
+	json_decref(root);
+	box_string_free(text);
+}
+
+/* boxctl run -d: a child makes and starts the box (so it is the box's
+ * parent and owner), reports the id, then becomes the monitor. */
+static int run_detached(box_ctx *ctx, box_config *cfg, int remove, int64_t log_max)
+{
+	char mon[PATH_MAX], buf[1200];
+	int rep[2];
+	ssize_t n;
+	size_t len = 0;
+	pid_t m;
+
+	if (monitor_path(mon, sizeof(mon)) < 0) {
+		boxctl_error("box-monitor not found at %s (set LIBBOX_MONITOR)", mon);
+		return 125;
+	}
+	if (pipe2(rep, O_CLOEXEC) < 0) {
+		boxctl_error("pipe: %s", strerror(errno));
+		return 125;
+	}
+	fflush(stdout);
+	m = fork();
+	if (m < 0) {
+		boxctl_error("fork: %s", strerror(errno));
+		return 125;
+	}
+	if (m == 0) {
+		char self[PATH_MAX], dir[PATH_MAX], pidbuf[16], oom[PATH_MAX], maxbuf[24];
+		const char *args[20];
+		int out[2], err[2], k = 0, null;
+		box *b = NULL;
+		ssize_t sn;
+
+		close(rep[0]);
+		setsid();
+		if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
+		    box_config_set_stdio(cfg, -1, out[1], err[1]) < 0 ||
+		    box_config_set_annotation(cfg, "boxctl.detached", "true") < 0 ||
+		    box_create(ctx, cfg, &b) < 0 || box_start(b) < 0) {
+			dprintf(rep[1], "E%s", box_last_error());
+			_exit(125);
+		}
+		close(out[1]);
+		close(err[1]);
+		snprintf(pidbuf, sizeof(pidbuf), "%d", box_pid(b));
+		snprintf(dir, sizeof(dir), "%s/boxes/%s", box_ctx_state_dir(ctx), box_id(b));
+		oom_file(b, oom, sizeof(oom));
+		sn = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		self[sn > 0 ? sn : 0] = '\0';
+		args[k++] = "box-monitor";
+		args[k++] = "--pid";
+		args[k++] = pidbuf;
+		args[k++] = "--dir";
+		args[k++] = dir;
+		args[k++] = "--out";
+		args[k++] = "3";
+		args[k++] = "--err";
+		args[k++] = "4";
+		snprintf(maxbuf, sizeof(maxbuf), "%lld", (long long)log_max);
+		args[k++] = "--log-max";
+		args[k++] = maxbuf;
+		if (oom[0]) {
+			args[k++] = "--oom";
+			args[k++] = oom;
+		}
+		if (remove) {
+			args[k++] = "--rm";
+			args[k++] = self;
+			args[k++] = box_ctx_state_dir(ctx);
+			args[k++] = box_id(b);
+		}
+		args[k] = NULL;
+		if (write(rep[1], box_id(b), 64) != 64)
+			_exit(125);
+		close(rep[1]);
+		/* the pipes on 3 and 4 (moved out of the way first: dup2 onto
+		 * itself would keep close-on-exec), nothing on the terminal */
+		out[0] = fcntl(out[0], F_DUPFD_CLOEXEC, 10);
+		err[0] = fcntl(err[0], F_DUPFD_CLOEXEC, 10);
+		null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (out[0] < 0 || err[0] < 0 || dup2(out[0], 3) < 0 || dup2(err[0], 4) < 0 ||
+		    null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+			_exit(127);
+		execv(mon, (char *const *)args);
+		_exit(127);
+	}
+	close(rep[1]);
+	while ((n = read(rep[0], buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	close(rep[0]);
+	buf[len] = '\0';
+	if (len != 64) {
+		waitpid(m, NULL, 0);
+		boxctl_error("%s", len && buf[0] == 'E' ? buf + 1 : "the box could not be started");
+		return 125;
+	}
+	printf("%s\n", buf);
+	return 0;
+}
+
 /* docker's convention: 127 the command is not found, 126 it cannot be
  * invoked, 125 the box could not be made.  box_start() fails only when
  * execve does; box_create() reports its lookup of the command as
@@ -368,7 +524,8 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 	box *b = NULL;
 	unsigned ns = BOX_NS_DEFAULT;
 	uint32_t groups[64];
-	int ngroups = 0, use_init = 1, status = 125, r, c, code = 0, sig = 0;
+	int ngroups = 0, use_init = 1, status = 125, r, c, code = 0, sig = 0, detach = 0, remove = 0;
+	int64_t log_max = 10 << 20;
 	const char *rootfs = NULL;
 	sigset_t block, old;
 
@@ -378,7 +535,7 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 	}
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:e:w:u:v:m:c:", run_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:e:w:u:v:m:c:d", run_options, NULL)) != -1) {
 		uint32_t uid, gid;
 		char *colon;
 
@@ -393,6 +550,14 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 			r = box_config_set_rootfs(cfg, optarg) < 0 ? lib_fail(-1) : 0;
 			break;
 		case OPT_RM:
+			remove = 1;
+			break;
+		case 'd':
+			detach = 1;
+			break;
+		case OPT_LOG_OPT:
+			if (strncmp(optarg, "max-size=", 9) != 0 || parse_size(optarg + 9, false, &log_max) < 0)
+				r = boxctl_usage_error("run", "invalid --log-opt \"%s\" (max-size=SIZE)", optarg);
 			break;
 		case 'e':
 			r = add_env(cfg, optarg);
@@ -561,6 +726,10 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 
+	if (detach) {
+		status = run_detached(ctx, cfg, remove, log_max);
+		goto out;
+	}
 	/* Block the forwarded signals before the box exists, so none is lost;
 	 * the box itself starts with an empty mask. */
 	sigemptyset(&block);

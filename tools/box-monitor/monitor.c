@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* box-monitor: what stays of `boxctl run -d` once the box runs (conmon's
+ * job).  It is the box's parent: it holds the box's stdout and stderr,
+ * writes them to the box's log with timestamps and stream tags (CRI's
+ * format: "TIME STREAM F|P TEXT"), rotates the log, waits for the box,
+ * records its exit next to its state, and removes it on --rm.
+ *
+ * Small on purpose (a static binary with libc only, no libbox): it lives
+ * as long as the box.
+ *
+ *   box-monitor --pid PID --dir STATE/boxes/ID --out FD --err FD
+ *               [--log-max BYTES] [--oom FILE] [--rm BOXCTL STATEDIR ID] */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BUF 16384
+
+struct stream {
+	const char *name;
+	int fd;
+	char buf[BUF];
+	size_t len;
+};
+
+static const char *dir;
+static int logfd = -1;
+static off_t logsize, logmax = 10 << 20;
+
+static void now(char out[40])
+{
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(out + strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm), 21, ".%09ldZ", ts.tv_nsec);
+}
+
+static void open_log(void)
+{
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/log", dir);
+	logfd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	logsize = logfd >= 0 && fstat(logfd, &st) == 0 ? st.st_size : 0;
+}
+
+/* The log is bounded: past logmax it becomes log.1 (the one before goes). */
+static void rotate(void)
+{
+	char from[4096], to[4096];
+
+	snprintf(from, sizeof(from), "%s/log", dir);
+	snprintf(to, sizeof(to), "%s/log.1", dir);
+	close(logfd);
+	rename(from, to);
+	open_log();
+}
+
+/* One record; the text has no newline.  full: the line ended. */
+static void record(const char *stream, const char *text, size_t len, int full)
+{
+	char head[96], t[40];
+	int n;
+
+	if (logfd < 0)
+		return;
+	now(t);
+	n = snprintf(head, sizeof(head), "%s %s %c ", t, stream, full ? 'F' : 'P');
+	/* one write per record, so that a reader never sees half of one */
+	{
+		char *line = malloc((size_t)n + len + 1);
+
+		if (!line)
+			return;
+		memcpy(line, head, (size_t)n);
+		memcpy(line + n, text, len);
+		line[(size_t)n + len] = '\n';
+		if (write(logfd, line, (size_t)n + len + 1) > 0)
+			logsize += (off_t)((size_t)n + len + 1);
+		free(line);
+	}
+	if (logsize > logmax)
+		rotate();
+}
+
+/* Read what is there; log every complete line, and a full buffer as a
+ * partial one.  Returns 0 at end of stream. */
+static int drain(struct stream *s)
+{
+	ssize_t n = read(s->fd, s->buf + s->len, BUF - s->len);
+	char *nl, *p;
+
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 1 : 0;
+	if (n == 0) {
+		if (s->len)
+			record(s->name, s->buf, s->len, 0);
+		s->len = 0;
+		return 0;
+	}
+	s->len += (size_t)n;
+	p = s->buf;
+	while ((nl = memchr(p, '\n', s->len - (size_t)(p - s->buf)))) {
+		record(s->name, p, (size_t)(nl - p), 1);
+		p = nl + 1;
+	}
+	s->len -= (size_t)(p - s->buf);
+	memmove(s->buf, p, s->len);
+	if (s->len == BUF) {
+		record(s->name, s->buf, s->len, 0);
+		s->len = 0;
+	}
+	return 1;
+}
+
+static unsigned long long oom_kills(const char *file)
+{
+	char buf[2048], *p;
+	unsigned long long n = 0;
+	ssize_t len;
+	int fd;
+
+	if (!file || (fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = '\0';
+	p = strstr(buf, "oom_kill ");
+	if (p && (p == buf || p[-1] == '\n'))
+		n = strtoull(p + 9, NULL, 10);
+	return n;
+}
+
+/* DIR/exit: "CODE SIGNAL OOM FINISHED", written atomically. */
+static void record_exit(int code, int sig, int oom)
+{
+	char tmp[4096], path[4096], line[128], t[40];
+	int fd, n;
+
+	now(t);
+	n = snprintf(line, sizeof(line), "%d %d %d %s\n", code, sig, oom, t);
+	snprintf(tmp, sizeof(tmp), "%s/exit.tmp", dir);
+	snprintf(path, sizeof(path), "%s/exit", dir);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	if (write(fd, line, (size_t)n) == n && fsync(fd) == 0 && close(fd) == 0)
+		rename(tmp, path);
+	else
+		unlink(tmp);
+}
+
+int main(int argc, char **argv)
+{
+	struct stream *s = calloc(2, sizeof(*s));
+	const char *oom = NULL, *rm[3] = { NULL, NULL, NULL };
+	pid_t pid = -1;
+	int pidfd, open_streams = 2;
+	siginfo_t si = { 0 };
+
+	if (!s)
+		return 1;
+	s[0] = (struct stream){ .name = "stdout", .fd = -1 };
+	s[1] = (struct stream){ .name = "stderr", .fd = -1 };
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--pid") == 0 && i + 1 < argc)
+			pid = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
+			dir = argv[++i];
+		else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+			s[0].fd = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--err") == 0 && i + 1 < argc)
+			s[1].fd = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--log-max") == 0 && i + 1 < argc)
+			logmax = atoll(argv[++i]);
+		else if (strcmp(argv[i], "--oom") == 0 && i + 1 < argc)
+			oom = argv[++i];
+		else if (strcmp(argv[i], "--rm") == 0 && i + 3 < argc) {
+			rm[0] = argv[++i];
+			rm[1] = argv[++i];
+			rm[2] = argv[++i];
+		} else {
+			fprintf(stderr, "box-monitor: unknown argument %s\n", argv[i]);
+			return 2;
+		}
+	}
+	if (pid <= 0 || !dir || s[0].fd < 0 || s[1].fd < 0) {
+		fprintf(stderr, "box-monitor: --pid, --dir, --out and --err are needed\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	open_log();
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	for (;;) {
+		struct pollfd p[3];
+		int n = 0;
+
+		for (int i = 0; i < 2; i++)
+			if (s[i].fd >= 0)
+				p[n++] = (struct pollfd){ .fd = s[i].fd, .events = POLLIN };
+		if (pidfd >= 0)
+			p[n++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+		if (n == 0 || poll(p, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0, k = 0; i < 2; i++) {
+			if (s[i].fd < 0)
+				continue;
+			if (p[k].revents && !drain(&s[i])) {
+				close(s[i].fd);
+				s[i].fd = -1;
+				open_streams--;
+			}
+			k++;
+		}
+		/* the box is gone: what is left in the pipes, then the end */
+		if (pidfd >= 0 && p[n - 1].revents)
+			break;
+		if (!open_streams && pidfd < 0)
+			break;
+	}
+	/* the box's first process gone, its namespace's other processes go
+	 * too and the pipes end; take what they still hold */
+	for (int i = 0; i < 2; i++) {
+		if (s[i].fd < 0)
+			continue;
+		fcntl(s[i].fd, F_SETFL, O_NONBLOCK);
+		while (drain(&s[i]) && s[i].len < BUF) {
+			struct pollfd q = { .fd = s[i].fd, .events = POLLIN };
+
+			if (poll(&q, 1, 200) <= 0)
+				break;
+		}
+	}
+	while (waitid(P_PID, (id_t)pid, &si, WEXITED | __WALL) < 0 && errno == EINTR)
+		;
+	record_exit(si.si_code == CLD_EXITED ? si.si_status : -1,
+		    si.si_code == CLD_EXITED ? 0 : si.si_status, oom_kills(oom) > 0);
+	if (logfd >= 0)
+		close(logfd);
+	if (rm[0]) {
+		pid_t c = fork();
+
+		if (c == 0) {
+			execl(rm[0], rm[0], "--root", rm[1], "rm", "-f", rm[2], (char *)NULL);
+			_exit(127);
+		}
+		if (c > 0)
+			waitpid(c, NULL, 0);
+	}
+	return 0;
+}
