@@ -391,6 +391,15 @@ BOX_EXPORT int box_exec(box *b, const box_config *proc, box **out);
  * -EINVAL (empty key or one with '=') or -ENOMEM. */
 BOX_EXPORT int box_config_set_annotation(box_config *cfg, const char *key, const char *value);
 
+/* Give the box another name (the old one is freed).  Returns 0, -EINVAL
+ * or -EEXIST (the name is in use). */
+BOX_EXPORT int box_rename(box *b, const char *name);
+
+/* The host pids of the box's processes (from its cgroup; without one,
+ * only its first process): up to max into pids.  Returns how many there
+ * are (which may be more than max), or -errno. */
+BOX_EXPORT int box_pids(box *b, int *pids, int max);
+
 /* The box's name.  NULL if b is NULL. */
 BOX_EXPORT const char *box_name(const box *b);
 

@@ -347,6 +347,41 @@ BOX_EXPORT int box_exec(box *b, const box_config *proc, box **out)
 	return 0;
 }
 
+BOX_EXPORT int box_rename(box *b, const char *name)
+{
+	box_err_clear();
+	if (!b || !name)
+		return box_err(EINVAL, "box_rename: %s is NULL", !b ? "box" : "name");
+	if (!box_name_valid(name))
+		return box_err(EINVAL, "box_rename: \"%s\" is not a valid name", name);
+	if (b->exec)
+		return box_err(EINVAL, "box_rename: that handle is an exec'd process, not a box");
+	if (b->name && strcmp(b->name, name) == 0)
+		return 0;
+	return box_state_rename(b, name);
+}
+
+BOX_EXPORT int box_pids(box *b, int *pids, int max)
+{
+	int st;
+
+	box_err_clear();
+	if (!b || (!pids && max > 0) || max < 0)
+		return box_err(EINVAL, "box_pids: %s", !b ? "box is NULL" : "no array to fill");
+	if (b->cg) {
+		int r = box_cgroup_pids(b->cg, pids, max);
+
+		return r < 0 ? box_err_errno(-r, "box %.12s: its cgroup's processes", b->id) : r;
+	}
+	/* no cgroup: the first process is all we know of */
+	st = box_status(b);
+	if (st != BOX_STATUS_RUNNING && st != BOX_STATUS_PAUSED && st != BOX_STATUS_CREATED)
+		return 0;
+	if (max > 0)
+		pids[0] = b->pid;
+	return 1;
+}
+
 BOX_EXPORT const char *box_name(const box *b)
 {
 	return b ? b->name : NULL;

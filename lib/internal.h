@@ -314,6 +314,7 @@ int box_state_remove_stillborn(const box_ctx *ctx, const char *id, int lockfd);
 /* The box's process settings (env, cwd, user, caps, seccomp, nnp,
  * namespaces) into cfg, for box_exec(). */
 int box_state_process(struct box *b, struct box_config *cfg);
+int box_state_rename(struct box *b, const char *name);
 /* Start proc in the running box b; fills e. */
 int box_spawn_exec(struct box *b, const struct box_config *proc, struct box *e);
 bool box_name_valid(const char *name);

@@ -627,3 +627,47 @@ int box_state_process(struct box *b, struct box_config *cfg)
 	json_decref(root);
 	return r;
 }
+
+/* The new name first (its reservation may fail), then the state, then the
+ * old name goes. */
+int box_state_rename(struct box *b, const char *name)
+{
+	char *copy = strdup(name);
+	json_t *root;
+	int lock, r;
+
+	if (!copy)
+		return box_err(ENOMEM, "box_rename: out of memory");
+	r = reserve_name(b->ctx, name, b->id);
+	if (r < 0) {
+		free(copy);
+		return r;
+	}
+	lock = box_state_lock(b->ctx, b->id);
+	root = lock >= 0 ? load_json(b->ctx, b->id) : NULL;
+	r = lock < 0 ? lock : !root ? -ENOENT : 0;
+	if (r == 0) {
+		json_object_set_new(root, "name", json_string(name));
+		r = save_json(b->ctx, b->id, root);
+	}
+	json_decref(root);
+	if (lock >= 0)
+		close(lock);
+	if (r < 0) {
+		char path[PATH_MAX];
+
+		if (path_of(path, sizeof(path), b->ctx, "names", name, NULL) == 0)
+			unlink(path);
+		free(copy);
+		return box_err_errno(-r, "box %.12s: rename", b->id);
+	}
+	if (b->name) {
+		char path[PATH_MAX];
+
+		if (path_of(path, sizeof(path), b->ctx, "names", b->name, NULL) == 0)
+			unlink(path);
+	}
+	free(b->name);
+	b->name = copy;
+	return 0;
+}

@@ -711,6 +711,40 @@ static void test_gc_after_a_creation_that_died(void **state)
 	box_config_free(cfg);
 }
 
+static void test_rename_and_pids(void **state)
+{
+	box_config *cfg = harness_config(ARGV("/bin/sh", "-c", "sleep 30 & sleep 30"));
+	box *b = NULL, *o = NULL, *c = NULL;
+	int pids[8], n;
+
+	(void)state;
+	assert_int_equal(box_config_set_name(cfg, "first"), 0);
+	assert_int_equal(box_config_set_stdio(cfg, -1, -1, -1), 0);
+	assert_int_equal(box_create(harness_ctx(), cfg, &b), 0);
+	assert_int_equal(box_start(b), 0);
+	for (int i = 0; i < 100 && (n = box_pids(b, pids, 8)) < 2; i++)
+		usleep(10000);
+	assert_int_equal(n, 2);
+	assert_true(pids[0] == box_pid(b) || pids[1] == box_pid(b));
+	assert_int_equal(box_pids(b, pids, 0), 2); /* the count, even with no room */
+	assert_int_equal(box_pids(b, NULL, 3), -EINVAL);
+	/* another box holds "second" */
+	assert_int_equal(box_config_set_name(cfg, "second"), 0);
+	assert_int_equal(box_create(harness_ctx(), cfg, &c), 0);
+	assert_int_equal(box_rename(b, "second"), -EEXIST);
+	assert_int_equal(box_rename(b, "bad name"), -EINVAL);
+	assert_int_equal(box_rename(b, "renamed"), 0);
+	assert_string_equal(box_name(b), "renamed");
+	assert_int_equal(box_open(harness_ctx(), "first", &o), -ENOENT);
+	assert_int_equal(box_open(harness_ctx(), "renamed", &o), 0);
+	assert_string_equal(box_id(o), box_id(b));
+	box_close(o);
+	assert_int_equal(box_destroy(c), 0);
+	assert_int_equal(box_destroy(b), 0);
+	assert_int_equal(box_open(harness_ctx(), "renamed", &o), -ENOENT);
+	box_config_free(cfg);
+}
+
 static int count_ids(const char *id, void *user)
 {
 	(void)id;
@@ -769,6 +803,7 @@ int main(void)
 		cmocka_unit_test(test_open_status_and_verbs),
 		cmocka_unit_test(test_gc_after_a_crashed_creator),
 		cmocka_unit_test(test_gc_after_a_creation_that_died),
+		cmocka_unit_test(test_rename_and_pids),
 		cmocka_unit_test(test_list),
 	};
 

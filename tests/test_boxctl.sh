@@ -122,6 +122,12 @@ check "exec -u -w -e" 0 '^1000 /tmp 7$' $boxctl exec -u 1000 -w /tmp -e N=7 busy
 check "exec exit status" 3 '' $boxctl exec busy sh -c 'exit 3'
 check "exec of a missing command is 127" 127 'not found' $boxctl exec busy nosuch
 check "exec into no such box" 125 'no such box' $boxctl exec nope true
+check "top shows the box's processes" 0 'sleep 0.05|while' $boxctl top busy
+check "rename" 0 '' $boxctl rename busy busy2
+check "the new name works" 0 '"name": "busy2"' $boxctl inspect busy2
+check "the old name is free" 1 'no such box: busy' $boxctl inspect busy
+check "rename back" 0 '' $boxctl rename busy2 busy
+check "rename to a name in use is refused" 1 'already in use' sh -c "$boxctl run -d --rootfs $rootfs --cgroup-parent $cgp --name taken sleep 5 >/dev/null && $boxctl rename busy taken; r=\$?; $boxctl rm -f taken >/dev/null; exit \$r"
 check "pause" 0 '^busy$' $boxctl pause busy
 check "ps shows Paused" 0 '\(Paused\) +busy$' $boxctl ps
 check "exec into a paused box is refused" 125 'paused, not running' $boxctl exec busy true

@@ -677,6 +677,30 @@ static int procs_fd(struct box_cgroup *cg)
 	return -1;
 }
 
+int box_cgroup_pids(struct box_cgroup *cg, int *pids, int max)
+{
+	char buf[65536];
+	int fd = procs_fd(cg), n = 0, r;
+
+	if (fd < 0)
+		return -ENOTSUP;
+	r = box_cg_read(fd, "cgroup.procs", buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	for (char *p = buf; *p;) {
+		long pid = strtol(p, &p, 10);
+
+		if (pid > 0) {
+			if (n < max)
+				pids[n] = (int)pid;
+			n++;
+		}
+		while (*p == '\n')
+			p++;
+	}
+	return n;
+}
+
 /* Signal every pid in cgroup.procs; returns how many there were. */
 static int signal_procs(int dirfd, int sig)
 {

@@ -67,6 +67,8 @@ int box_cgroup_enter(struct box_cgroup *cg, pid_t pid);
 /* The device rules (Docker's defaults). */
 int box_cgroup_devices(struct box_cgroup *cg);
 int box_cgroup_stats(struct box_cgroup *cg, uint64_t *v, int n);
+/* The pids in the box's cgroup, up to max; returns how many there are. */
+int box_cgroup_pids(struct box_cgroup *cg, int *pids, int max);
 int box_cgroup_freeze(struct box_cgroup *cg, bool frozen);
 int box_cgroup_kill(struct box_cgroup *cg, int sig);
 /* The OOM killer's kills in the box so far (0 if unknown). */

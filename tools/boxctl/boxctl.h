@@ -16,6 +16,8 @@ int cmd_run(box_ctx *ctx, int argc, char **argv);
 int cmd_exec(box_ctx *ctx, int argc, char **argv);
 int cmd_ps(box_ctx *ctx, int argc, char **argv);
 int cmd_logs(box_ctx *ctx, int argc, char **argv);
+int cmd_rename(box_ctx *ctx, int argc, char **argv);
+int cmd_top(box_ctx *ctx, int argc, char **argv);
 int cmd_inspect(box_ctx *ctx, int argc, char **argv);
 int cmd_stats(box_ctx *ctx, int argc, char **argv);
 int cmd_stop(box_ctx *ctx, int argc, char **argv);

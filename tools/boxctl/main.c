@@ -55,6 +55,8 @@ static void usage(FILE *f)
 		"  pause      Freeze boxes\n"
 		"  unpause    Thaw boxes\n"
 		"  wait       Wait for boxes and print their exit codes\n"
+		"  rename     Rename a box\n"
+		"  top        Show the processes of a box\n"
 		"  rm         Remove boxes\n"
 		"  gc         Clean up after boxes whose creator died\n"
 		"\n"
@@ -69,6 +71,7 @@ static const struct {
 	{ "stats", cmd_stats },	    { "stop", cmd_stop },   { "kill", cmd_kill },
 	{ "pause", cmd_pause },	    { "unpause", cmd_unpause }, { "wait", cmd_wait },
 	{ "rm", cmd_rm },	    { "gc", cmd_gc },	    { "logs", cmd_logs },
+	{ "rename", cmd_rename },   { "top", cmd_top },
 };
 
 int main(int argc, char **argv)

@@ -708,3 +708,92 @@ int cmd_logs(box_ctx *ctx, int argc, char **argv)
 	box_close(b);
 	return 0;
 }
+
+/* ---- rename, top ---- */
+
+int cmd_rename(box_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longs[] = { { "help", no_argument, NULL, 'h' },
+					       { NULL, 0, NULL, 0 } };
+	static const struct verb_opts o = { "Usage: boxctl rename BOX NEW_NAME\n\nRename a box.\n",
+					    "+:h", longs };
+	int r = parse(argc, argv, "rename", &o, NULL, NULL);
+	box *b;
+
+	if (r)
+		return r < 0 ? 0 : r;
+	if (argc - optind != 2)
+		return boxctl_usage_error("rename", "rename needs a box and a new name");
+	b = open_box(ctx, argv[optind]);
+	if (!b)
+		return 1;
+	r = box_rename(b, argv[optind + 1]);
+	if (r < 0)
+		boxctl_error("%s", box_last_error());
+	box_close(b);
+	return r < 0;
+}
+
+int cmd_top(box_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longs[] = { { "help", no_argument, NULL, 'h' },
+					       { NULL, 0, NULL, 0 } };
+	static const struct verb_opts o = {
+		"Usage: boxctl top BOX\n\nThe processes of a box, as the host sees them.\n", "+:h",
+		longs,
+	};
+	int r = parse(argc, argv, "top", &o, NULL, NULL), pids[4096], n;
+	long ticks = sysconf(_SC_CLK_TCK);
+	box *b;
+
+	if (r)
+		return r < 0 ? 0 : r;
+	if (argc - optind != 1)
+		return boxctl_usage_error("top", "top needs one box");
+	b = open_box(ctx, argv[optind]);
+	if (!b)
+		return 1;
+	n = box_pids(b, pids, 4096);
+	if (n < 0) {
+		boxctl_error("%s", box_last_error());
+		box_close(b);
+		return 1;
+	}
+	printf("%-8s %-8s %-8s %-10s %s\n", "UID", "PID", "PPID", "TIME", "CMD");
+	for (int i = 0; i < n && i < 4096; i++) {
+		char path[64], line[1024], cmd[4096] = "", *rp;
+		unsigned long long ut = 0, stt = 0;
+		int ppid = 0, uid = -1;
+		struct stat st;
+		FILE *f;
+		size_t len;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", pids[i]);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(line, sizeof(line), f) && (rp = strrchr(line, ')')))
+			sscanf(rp + 2, "%*c %d %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu", &ppid, &ut,
+			       &stt);
+		fclose(f);
+		snprintf(path, sizeof(path), "/proc/%d", pids[i]);
+		if (stat(path, &st) == 0)
+			uid = (int)st.st_uid;
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", pids[i]);
+		f = fopen(path, "re");
+		len = f ? fread(cmd, 1, sizeof(cmd) - 1, f) : 0;
+		if (f)
+			fclose(f);
+		for (size_t k = 0; k + 1 < len; k++)
+			if (!cmd[k])
+				cmd[k] = ' ';
+		{
+			unsigned long long secs = (ut + stt) / (unsigned long long)ticks;
+
+			printf("%-8d %-8d %-8d %02llu:%02llu:%02llu   %s\n", uid, pids[i], ppid,
+			       secs / 3600, secs / 60 % 60, secs % 60, cmd);
+		}
+	}
+	box_close(b);
+	return 0;
+}
