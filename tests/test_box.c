@@ -688,7 +688,9 @@ static void test_exec_joins_the_box(void **state)
 	assert_int_equal(box_create(harness_ctx(), cfg, &b), 0);
 	box_config_free(cfg);
 	/* not started: refused */
-	assert_int_equal(box_exec(b, proc_of(ARGV("true")), &(box *){ NULL }), -ESRCH);
+	proc = proc_of(ARGV("true"));
+	assert_int_equal(box_exec(b, proc, &(box *){ NULL }), -ESRCH);
+	box_config_free(proc);
 	assert_int_equal(box_start(b), 0);
 	for (int i = 0; i < 100; i++) {
 		exec_in(b, proc_of(ARGV("cat", "/tmp/marker-exec")), &r);

@@ -21,13 +21,22 @@
  *       and the next writer then waits a grace period to take it.
  *   bench_start floor [-n N] [-w W] [PATH]
  *       fork + execve of PATH (default /bin/true) + waitpid: the floor.
- *   bench_start exec  [-n N] [-w W] [--id PREFIX] [--post SHELLCMD] [--gap MS] -- CMD [ARG...]
+ *   bench_start exec  [-n N] [-w W] [--id PREFIX] [--pre SHELLCMD] [--post SHELLCMD]
+ *                     [--gap MS] -- CMD [ARG...] [--then CMD [ARG...]]...
  *       fork + execvp of an external command, N times, stdout to
  *       /dev/null; @ID@ in CMD and SHELLCMD becomes PREFIX-<iteration>.
- *       SHELLCMD (run with /bin/sh -c after each iteration, not timed)
- *       is for clean-up, e.g. "crun delete -f @ID@".  Also reports the
- *       peak RSS of the command (wait4's ru_maxrss: the command and the
- *       descendants it reaped).  --gap as in box mode (after SHELLCMD).
+ *       --post SHELLCMD (run with /bin/sh -c after each iteration, not
+ *       timed) is for clean-up, e.g. "crun delete -f @ID@"; --pre
+ *       SHELLCMD (the same, before each iteration) prepares what the
+ *       command works on, e.g. a running container to stop; the run
+ *       fails when it fails.  "--then" separates commands that are run
+ *       one after the other and timed as one (e.g. crun create --then
+ *       crun start); a command "@wait-pidfile@ FILE" is no process: it
+ *       waits until the process whose pid FILE holds has exited (a
+ *       pidfd; a zombie has exited).  Also reports the peak RSS of the
+ *       commands (wait4's ru_maxrss: a command and the descendants it
+ *       reaped; the largest).  --gap as in box mode (after --post, before
+ *       --pre).
  *
  * Each mode runs W untimed warm-up iterations (default 2) first, and
  * prints one line:
@@ -38,6 +47,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -45,6 +55,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -116,8 +127,8 @@ static void usage(void)
 		"                         [--cgroup off|on] [--limits] [--cgroup-parent PATH] [--gap MS]\n"
 		"                         ROOTFS\n"
 		"       bench_start floor [-n N] [-w W] [PATH]\n"
-		"       bench_start exec  [-n N] [-w W] [--id PREFIX] [--post SHELLCMD] [--gap MS]\n"
-		"                         -- CMD [ARG...]\n");
+		"       bench_start exec  [-n N] [-w W] [--id PREFIX] [--pre SHELLCMD] [--post SHELLCMD]\n"
+		"                         [--gap MS] -- CMD [ARG...] [--then CMD [ARG...]]...\n");
 	exit(2);
 }
 
@@ -609,10 +620,108 @@ static int run_once(char *const *argv, int use_path, int nullfd, int errfd, long
 	return 0;
 }
 
+/* "@wait-pidfile@ FILE": wait until the process whose pid FILE holds has
+ * exited; 0 or -1 (after printing why). */
+static int wait_pidfile(char *const *argv)
+{
+	char buf[32];
+	ssize_t len;
+	long pid;
+	int fd;
+
+	if (!argv[1] || argv[2]) {
+		fprintf(stderr, "bench_start: usage: @wait-pidfile@ FILE\n");
+		return -1;
+	}
+	fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "bench_start: %s: %s\n", argv[1], strerror(errno));
+		return -1;
+	}
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[len > 0 ? len : 0] = '\0';
+	pid = strtol(buf, NULL, 10);
+	if (pid <= 0) {
+		fprintf(stderr, "bench_start: %s: no pid in it\n", argv[1]);
+		return -1;
+	}
+	fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (fd < 0) {
+		if (errno == ESRCH)
+			return 0; /* gone and reaped already */
+		fprintf(stderr, "bench_start: pidfd_open %ld: %s\n", pid, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int r = poll(&p, 1, -1);
+
+		if (r == 1)
+			break;
+		if (r < 0 && errno != EINTR) {
+			perror("bench_start: poll");
+			close(fd);
+			return -1;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+/* The commands of one iteration, "--then" between them, one after the
+ * other; 0 or -1.  *rss gets the largest ru_maxrss. */
+static int run_steps(char **cmd, int nullfd, int errfd, long *rss)
+{
+	int i = 0;
+
+	*rss = 0;
+	while (cmd[i]) {
+		int j = i, r;
+		long one = 0;
+
+		while (cmd[j] && strcmp(cmd[j], "--then") != 0)
+			j++;
+		if (j == i) {
+			fprintf(stderr, "bench_start: an empty command around --then\n");
+			return -1;
+		}
+		{
+			char *saved = cmd[j];
+
+			cmd[j] = NULL;
+			if (strcmp(cmd[i], "@wait-pidfile@") == 0)
+				r = wait_pidfile(cmd + i);
+			else
+				r = run_once(cmd + i, 1, nullfd, errfd, &one);
+			cmd[j] = saved;
+		}
+		if (r < 0)
+			return -1;
+		if (one > *rss)
+			*rss = one;
+		i = cmd[j] ? j + 1 : j;
+	}
+	return 0;
+}
+
+static int run_shell(const char *what, const char *cmd, const char *id, int nullfd, int errfd)
+{
+	char *sh = subst(cmd, id);
+	char *sh_argv[] = { (char *)"/bin/sh", (char *)"-c", sh, NULL };
+	long ignored;
+	int r = run_once(sh_argv, 0, nullfd, errfd, &ignored);
+
+	if (r < 0)
+		fprintf(stderr, "bench_start: %s \"%s\" failed\n", what, sh);
+	free(sh);
+	return r;
+}
+
 static int mode_exec(int argc, char **argv, int floor)
 {
 	int n = 30, warm = 2, cmd_at = -1, nullfd, errfd = -1, gap = 0;
-	const char *prefix = "bench", *post = NULL;
+	const char *prefix = "bench", *pre = NULL, *post = NULL;
 	char *floor_argv[] = { (char *)"/bin/true", NULL };
 	long rss_max = 0;
 	double *t;
@@ -624,6 +733,8 @@ static int mode_exec(int argc, char **argv, int floor)
 			warm = parse_count(argv[++i], 0);
 		else if (!floor && strcmp(argv[i], "--id") == 0 && i + 1 < argc)
 			prefix = argv[++i];
+		else if (!floor && strcmp(argv[i], "--pre") == 0 && i + 1 < argc)
+			pre = argv[++i];
 		else if (!floor && strcmp(argv[i], "--post") == 0 && i + 1 < argc)
 			post = argv[++i];
 		else if (!floor && strcmp(argv[i], "--gap") == 0 && i + 1 < argc)
@@ -664,19 +775,16 @@ static int mode_exec(int argc, char **argv, int floor)
 				cmd[k] = subst(argv[cmd_at + k], id);
 		}
 		sleep_ms(gap);
-		t0 = now_ms();
-		r = run_once(cmd, !floor, nullfd, errfd, &rss);
-		if (i >= 0)
-			t[i] = now_ms() - t0;
-		if (post) {
-			char *sh = subst(post, id);
-			char *sh_argv[] = { (char *)"/bin/sh", (char *)"-c", sh, NULL };
-			long ignored;
-
-			if (run_once(sh_argv, 0, nullfd, errfd, &ignored) < 0)
-				fprintf(stderr, "bench_start: clean-up \"%s\" failed\n", sh);
-			free(sh);
+		r = pre ? run_shell("preparation", pre, id, nullfd, errfd) : 0;
+		if (r == 0) {
+			t0 = now_ms();
+			r = floor ? run_once(cmd, 0, nullfd, errfd, &rss)
+				  : run_steps(cmd, nullfd, errfd, &rss);
+			if (i >= 0)
+				t[i] = now_ms() - t0;
 		}
+		if (post)
+			run_shell("clean-up", post, id, nullfd, errfd);
 		if (!floor) {
 			for (int k = 0; k < cmdc; k++)
 				free(cmd[k]);
