@@ -494,6 +494,51 @@ int box_msg_recv(int fd, struct box_msg *m, int flags)
 	return 1;
 }
 
+/* What a child needs that takes memory or fds, made before clone: the
+ * seccomp BPF, the capability sets, the environment, its stdio and the
+ * socket pair (sv[1] is the child's).  Undone by release_child(). */
+static int prepare_child(struct box_child_args *a, const struct box_config *cfg,
+			 const char *state_dir, int sv[2], const char *what)
+{
+	int r = box_seccomp_compile(cfg, state_dir, &a->bpf);
+
+	if (r < 0)
+		return r;
+	a->caps = make_caps(cfg->caps, a->last_cap);
+	a->envp = make_env(cfg);
+	if (!a->caps || !a->envp)
+		return box_err(ENOMEM, "%s: out of memory", what);
+	for (int i = 0; i < 3; i++) {
+		int fd = cfg->stdio[i];
+
+		a->stdio[i] = fd < 0 ? open("/dev/null", O_RDWR | O_CLOEXEC)
+				     : fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (a->stdio[i] < 0)
+			return box_err_errno(errno, "%s: stdio fd %d", what, fd);
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return box_err_errno(errno, "%s: socketpair", what);
+	a->sync_fd = sv[1];
+	a->parent_fd = sv[0];
+	return 0;
+}
+
+static void release_child(struct box_child_args *a, int sv[2])
+{
+	for (int i = 0; i < a->njoin; i++)
+		close(a->join_fds[i]);
+	for (int i = 0; i < 2; i++)
+		if (sv[i] >= 0)
+			close(sv[i]);
+	for (int i = 0; i < 3; i++)
+		if (a->stdio[i] >= 0)
+			close(a->stdio[i]);
+	if (a->caps)
+		cap_free(a->caps);
+	strv_free(a->envp);
+	box_bpf_free(&a->bpf);
+}
+
 int box_spawn(struct box *b, const struct box_config *cfg)
 {
 	struct box_plan plan = { 0 };
@@ -566,31 +611,9 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 		}
 		local.caps &= bounding;
 	}
-	r = box_seccomp_compile(&local, b->ctx->state_dir, &a.bpf);
+	r = prepare_child(&a, &local, b->ctx->state_dir, sv, "box_create");
 	if (r < 0)
 		goto out;
-	a.caps = make_caps(local.caps, a.last_cap);
-	a.envp = make_env(&local);
-	if (!a.caps || !a.envp) {
-		r = box_err(ENOMEM, "box_create: out of memory");
-		goto out;
-	}
-	for (int i = 0; i < 3; i++) {
-		int fd = local.stdio[i];
-
-		a.stdio[i] = fd < 0 ? open("/dev/null", O_RDWR | O_CLOEXEC)
-				    : fcntl(fd, F_DUPFD_CLOEXEC, 3);
-		if (a.stdio[i] < 0) {
-			r = box_err_errno(errno, "stdio fd %d", fd);
-			goto out;
-		}
-	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		r = box_err_errno(errno, "socketpair");
-		goto out;
-	}
-	a.sync_fd = sv[1];
-	a.parent_fd = sv[0];
 	a.lock_fd = b->lockfd;
 
 	ca.flags = clone_flags(local.ns) | CLONE_PIDFD;
@@ -696,18 +719,7 @@ out:
 		box_cgroup_destroy(TAKE_PTR(b->cg));
 		box_err(-r, "%s", msg);
 	}
-	for (int i = 0; i < a.njoin; i++)
-		close(a.join_fds[i]);
-	for (int i = 0; i < 2; i++)
-		if (sv[i] >= 0)
-			close(sv[i]);
-	for (int i = 0; i < 3; i++)
-		if (a.stdio[i] >= 0)
-			close(a.stdio[i]);
-	if (a.caps)
-		cap_free(a.caps);
-	strv_free(a.envp);
-	box_bpf_free(&a.bpf);
+	release_child(&a, sv);
 	box_plan_free(&plan);
 	return r;
 }
@@ -794,31 +806,9 @@ int box_spawn_exec(struct box *b, const struct box_config *proc, struct box *e)
 	a.cfg = cfg;
 	a.plan = &plan;
 	a.last_cap = box_cap_last();
-	r = box_seccomp_compile(cfg, b->ctx->state_dir, &a.bpf);
+	r = prepare_child(&a, cfg, b->ctx->state_dir, sv, "box_exec");
 	if (r < 0)
 		goto out;
-	a.caps = make_caps(cfg->caps, a.last_cap);
-	a.envp = make_env(cfg);
-	if (!a.caps || !a.envp) {
-		r = box_err(ENOMEM, "box_exec: out of memory");
-		goto out;
-	}
-	for (int i = 0; i < 3; i++) {
-		int fd = cfg->stdio[i];
-
-		a.stdio[i] = fd < 0 ? open("/dev/null", O_RDWR | O_CLOEXEC)
-				    : fcntl(fd, F_DUPFD_CLOEXEC, 3);
-		if (a.stdio[i] < 0) {
-			r = box_err_errno(errno, "box_exec: stdio fd %d", fd);
-			goto out;
-		}
-	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		r = box_err_errno(errno, "box_exec: socketpair");
-		goto out;
-	}
-	a.sync_fd = sv[1];
-	a.parent_fd = sv[0];
 
 	ca.flags = CLONE_PIDFD;
 	ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
@@ -874,18 +864,7 @@ int box_spawn_exec(struct box *b, const struct box_config *proc, struct box *e)
 out:
 	if (own_pidns >= 0)
 		close(own_pidns);
-	for (int i = 0; i < a.njoin; i++)
-		close(a.join_fds[i]);
-	for (int i = 0; i < 2; i++)
-		if (sv[i] >= 0)
-			close(sv[i]);
-	for (int i = 0; i < 3; i++)
-		if (a.stdio[i] >= 0)
-			close(a.stdio[i]);
-	if (a.caps)
-		cap_free(a.caps);
-	strv_free(a.envp);
-	box_bpf_free(&a.bpf);
+	release_child(&a, sv);
 	box_config_free(cfg);
 	return r;
 }

@@ -223,6 +223,24 @@ static int io_limit(box_config *cfg, int kind, char *spec, bool rate)
 }
 
 /* The value of a library failure: print its message, return 125. */
+static int lib_fail(int r);
+
+/* -u UID[:GID]: numeric ids; as docker for a user without a passwd
+ * entry, group 0 unless given. */
+static int set_user(box_config *cfg, char *spec, const char *verb)
+{
+	char *colon = strchr(spec, ':');
+	uint32_t uid, gid = 0;
+
+	if (colon)
+		*colon++ = '\0';
+	if (parse_u32(spec, &uid) < 0 || (colon && parse_u32(colon, &gid) < 0))
+		return boxctl_usage_error(verb, "invalid user \"%s\": want UID[:GID] (numeric; "
+						"names do not exist yet)", spec);
+	return box_config_set_user(cfg, uid, gid) < 0 ? lib_fail(-1) : 0;
+}
+
+/* The value of a library failure: print its message, return 125. */
 static int lib_fail(int r)
 {
 	(void)r;
@@ -536,9 +554,6 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+:e:w:u:v:m:c:d", run_options, NULL)) != -1) {
-		uint32_t uid, gid;
-		char *colon;
-
 		r = 0;
 		switch (c) {
 		case OPT_HELP:
@@ -566,16 +581,7 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 			r = box_config_set_cwd(cfg, optarg) < 0 ? lib_fail(-1) : 0;
 			break;
 		case 'u':
-			colon = strchr(optarg, ':');
-			if (colon)
-				*colon++ = '\0';
-			if (parse_u32(optarg, &uid) < 0 || (colon && parse_u32(colon, &gid) < 0)) {
-				r = boxctl_usage_error("run", "invalid user \"%s\": want UID[:GID] "
-							      "(numeric; names do not exist yet)", optarg);
-				break;
-			}
-			/* as docker without a passwd entry: group 0 unless given */
-			r = box_config_set_user(cfg, uid, colon ? gid : 0) < 0 ? lib_fail(-1) : 0;
+			r = set_user(cfg, optarg, "run");
 			break;
 		case OPT_GROUP_ADD:
 			if (ngroups >= 64 || parse_u32(optarg, &groups[ngroups]) < 0)
@@ -806,9 +812,6 @@ int cmd_exec(box_ctx *ctx, int argc, char **argv)
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+:e:w:u:h", longs, NULL)) != -1) {
-		uint32_t uid, gid;
-		char *colon;
-
 		r = 0;
 		switch (c) {
 		case 'h':
@@ -822,13 +825,7 @@ int cmd_exec(box_ctx *ctx, int argc, char **argv)
 			r = box_config_set_cwd(cfg, optarg) < 0 ? lib_fail(-1) : 0;
 			break;
 		case 'u':
-			colon = strchr(optarg, ':');
-			if (colon)
-				*colon++ = '\0';
-			if (parse_u32(optarg, &uid) < 0 || (colon && parse_u32(colon, &gid) < 0))
-				r = boxctl_usage_error("exec", "invalid user \"%s\": want UID[:GID]", optarg);
-			else
-				r = box_config_set_user(cfg, uid, colon ? gid : 0) < 0 ? lib_fail(-1) : 0;
+			r = set_user(cfg, optarg, "exec");
 			break;
 		case ':':
 			r = boxctl_usage_error("exec", "flag needs an argument: %s", argv[optind - 1]);
