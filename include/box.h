@@ -222,6 +222,12 @@ BOX_EXPORT int box_config_set_stdio(box_config *cfg, int in_fd, int out_fd, int 
  * default; needs BOX_NS_PID. */
 BOX_EXPORT int box_config_set_init(box_config *cfg, int on);
 
+/* Give the command a terminal (on != 0): a pty made in the box's own
+ * /dev/pts, as its stdin, stdout, stderr and controlling terminal; the
+ * master is box_tty_fd() (box_exec(): of the exec'd process's handle).
+ * The config's stdio fds are then not used. */
+BOX_EXPORT int box_config_set_tty(box_config *cfg, int on);
+
 /* Use chroot instead of pivot_root (on != 0).  Without it, pivot_root is
  * tried first and chroot used only where pivot_root cannot work (a root
  * on ramfs). */
@@ -314,6 +320,11 @@ BOX_EXPORT int box_pid(const box *b);
 /* A pidfd for the box's first process, owned by the box (do not close
  * it), or -1.  It becomes readable when the process exits. */
 BOX_EXPORT int box_pidfd(const box *b);
+
+/* The master of the box's terminal (box_config_set_tty), owned by the box
+ * (do not close it): read the command's output from it, write its input,
+ * set its size with TIOCSWINSZ.  -1 without a terminal. */
+BOX_EXPORT int box_tty_fd(const box *b);
 
 /* The box's id: 64 hexadecimal characters.  NULL if b is NULL. */
 BOX_EXPORT const char *box_id(const box *b);

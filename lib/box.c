@@ -49,6 +49,7 @@ BOX_EXPORT int box_create(box_ctx *ctx, const box_config *cfg, box **out)
 	b->ctx = ctx;
 	b->pid = -1;
 	b->pidfd = -1;
+	b->tty_fd = -1;
 	b->sync_fd = -1;
 	b->lockfd = -1;
 	b->init = cfg->init;
@@ -118,7 +119,7 @@ BOX_EXPORT int box_start(box *b)
 	}
 	/* Without init, the socket reaches end of stream when execve closes
 	 * the child's end; with init, the init reports STARTED. */
-	r = box_msg_recv(b->sync_fd, &m, 0);
+	r = box_msg_recv(b->sync_fd, &m, 0, NULL);
 	if (r < 0)
 		return box_err_errno(-r, "box %.12s: reading the start report", b->id);
 	if (r == 0 || m.step == STEP_STARTED)
@@ -139,7 +140,7 @@ static int wait_opened(box *b, int *exit_code, int *signal)
 		if (errno != EINTR)
 			return box_err_errno(errno, "box %.12s: poll", b->id);
 	for (int i = 0; i < 200; i++) {
-		struct box fresh = { .ctx = b->ctx, .pidfd = -1, .sync_fd = -1, .lockfd = -1 };
+		struct box fresh = { .ctx = b->ctx, .pidfd = -1, .tty_fd = -1, .sync_fd = -1, .lockfd = -1 };
 
 		memcpy(fresh.id, b->id, sizeof(fresh.id));
 		if (box_state_load(&fresh) < 0)
@@ -193,7 +194,7 @@ BOX_EXPORT int box_wait(box *b, int *exit_code, int *signal)
 		}
 		status = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0) : si.si_status;
 		/* The init reports the command's own status before it exits. */
-		while (b->init && box_msg_recv(b->sync_fd, &m, MSG_DONTWAIT) == 1)
+		while (b->init && box_msg_recv(b->sync_fd, &m, MSG_DONTWAIT, NULL) == 1)
 			if (m.step == STEP_EXITED)
 				status = (int)m.detail;
 		b->oom = b->cg && box_cgroup_oom_kills(b->cg) > 0;
@@ -271,6 +272,8 @@ static void handle_free(box *b)
 		box_cgroup_close(b->cg);
 	if (b->pidfd >= 0)
 		close(b->pidfd);
+	if (b->tty_fd >= 0)
+		close(b->tty_fd);
 	if (b->sync_fd >= 0)
 		close(b->sync_fd);
 	if (b->lockfd >= 0)
@@ -301,6 +304,7 @@ BOX_EXPORT int box_open(box_ctx *ctx, const char *name_or_id, box **out)
 	b->ctx = ctx;
 	b->pid = -1;
 	b->pidfd = -1;
+	b->tty_fd = -1;
 	b->sync_fd = -1;
 	b->lockfd = -1;
 	b->opened = true;
@@ -334,7 +338,7 @@ BOX_EXPORT int box_exec(box *b, const box_config *proc, box **out)
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return box_err(ENOMEM, "box_exec: out of memory");
-	*e = (struct box){ .ctx = b->ctx, .pid = -1, .pidfd = -1, .sync_fd = -1, .lockfd = -1,
+	*e = (struct box){ .ctx = b->ctx, .pid = -1, .pidfd = -1, .tty_fd = -1, .sync_fd = -1, .lockfd = -1,
 			   .exec = true, .started = true };
 	memcpy(e->id, b->id, sizeof(e->id));
 	e->name = b->name ? strdup(b->name) : NULL;
@@ -459,7 +463,7 @@ static int gc_one(const char *id, void *user)
 
 	if (!b)
 		return -ENOMEM;
-	*b = (struct box){ .ctx = g->ctx, .pid = -1, .pidfd = -1, .sync_fd = -1, .lockfd = -1,
+	*b = (struct box){ .ctx = g->ctx, .pid = -1, .pidfd = -1, .tty_fd = -1, .sync_fd = -1, .lockfd = -1,
 			   .opened = true };
 	snprintf(b->id, sizeof(b->id), "%s", id);
 	/* wait for a box_create() in progress to record its pid */
@@ -570,6 +574,11 @@ BOX_EXPORT int box_pid(const box *b)
 BOX_EXPORT int box_pidfd(const box *b)
 {
 	return b ? b->pidfd : -1;
+}
+
+BOX_EXPORT int box_tty_fd(const box *b)
+{
+	return b ? b->tty_fd : -1;
 }
 
 BOX_EXPORT const char *box_id(const box *b)

@@ -675,3 +675,10 @@ BOX_EXPORT int box_config_set_annotation(box_config *c, const char *key, const c
 	c->annotations = grown;
 	return 0;
 }
+
+BOX_EXPORT int box_config_set_tty(box_config *c, int on)
+{
+	CFG_CHECK(c, "box_config_set_tty");
+	c->tty = on != 0;
+	return 0;
+}

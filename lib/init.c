@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -74,9 +75,13 @@ _Noreturn void box_init_main(const struct box_child_args *a, const char *path)
 	if (child == 0) {
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-		if (syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC) == 0)
+		/* the terminal is the command's: its own session takes it */
+		if (a->cfg->tty && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0))
+			err = errno;
+		if (!err && syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC) == 0)
 			execve(path, a->cfg->argv, a->envp);
-		err = errno;
+		if (!err)
+			err = errno;
 		while (write(p[1], &err, sizeof(err)) < 0 && errno == EINTR)
 			;
 		_exit(127);

@@ -117,6 +117,7 @@ struct box_config {
 	int stdio[3];
 	bool init;
 	bool no_pivot;
+	bool tty;             /* a pty from the box's devpts as stdio */
 	/* cgroups */
 	int cgroup_mode;
 	int64_t limits[BOX_LIMIT_LAST + 1];
@@ -222,6 +223,7 @@ enum box_step {
 	STEP_CGROUPNS,
 	STEP_CGROUP_JOIN,
 	STEP_SETNS,
+	STEP_TTY,           /* not an error when it carries the pty's master */
 	STEP_STDIO,
 	STEP_SETSID,
 	STEP_LO_UP,
@@ -291,6 +293,7 @@ struct box {
 	pid_t pid;
 	uint64_t pid_start;   /* its start time, to tell it from a reused pid */
 	int pidfd;
+	int tty_fd;           /* the pty's master (box_config_set_tty), or -1 */
 	int sync_fd;          /* parent's end; -1 for a box opened by box_open() */
 	int lockfd;           /* the box's lock, held while box_create() runs */
 	void *pending;        /* json_t: the state box_create() writes once it has the pid */
@@ -334,7 +337,8 @@ _Noreturn void box_init_main(const struct box_child_args *a, const char *path);
 
 /* Send one message (child side; no allocation). */
 void box_msg_send(int fd, int step, int err, int64_t detail);
-/* Receive one message: 1, 0 at end of stream, or -errno. */
-int box_msg_recv(int fd, struct box_msg *m, int flags);
+/* Receive one message: 1, 0 at end of stream, or -errno.  An fd passed
+ * with it (the pty's master) goes to *passed (-1 if none; NULL: closed). */
+int box_msg_recv(int fd, struct box_msg *m, int flags, int *passed);
 
 #endif

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <grp.h>
 #include <sys/capability.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -38,6 +39,7 @@ static const char *const step_names[] = {
 	[STEP_CGROUPNS] = "unshare the cgroup namespace",
 	[STEP_CGROUP_JOIN] = "join the box's cgroups",
 	[STEP_SETNS] = "enter the box's namespaces",
+	[STEP_TTY] = "make the terminal",
 	[STEP_STDIO] = "set up stdio",
 	[STEP_SETSID] = "setsid",
 	[STEP_LO_UP] = "bring up lo",
@@ -87,6 +89,48 @@ void box_msg_send(int fd, int step, int err, int64_t detail)
 }
 
 /* ---- the child ---- */
+
+/* A pty from the box's own devpts (mounted already, or entered with the
+ * box's mount namespace): the peer becomes stdio, the master goes to the
+ * parent.  ctty: make it the controlling terminal now (not when an init
+ * will start the command: the command's own session takes it). */
+static int make_tty(int sync_fd, bool ctty)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct box_msg m = { .step = STEP_TTY };
+	struct iovec io = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr mh = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	int master, peer, unlock = 0, r = 0;
+
+	master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		return -errno;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 ||
+	    (peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		r = -errno;
+		close(master);
+		return r;
+	}
+	for (int i = 0; i < 3 && r == 0; i++)
+		if (dup2(peer, i) < 0)
+			r = -errno;
+	close(peer);
+	if (r == 0 && ctty && ioctl(0, TIOCSCTTY, 0) < 0)
+		r = -errno;
+	if (r == 0) {
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &master, sizeof(int));
+		if (sendmsg(sync_fd, &mh, MSG_NOSIGNAL) < 0)
+			r = -errno;
+	}
+	close(master);
+	return r;
+}
 
 _Noreturn static void fail(const struct box_child_args *a, int step, int err, int64_t detail)
 {
@@ -304,6 +348,11 @@ _Noreturn static void child_main(const struct box_child_args *a)
 		if (setrlimit((__rlimit_resource_t)l->resource, &rl) < 0)
 			fail(a, STEP_RLIMIT, errno, (int64_t)i);
 	}
+	if (cfg->tty) {
+		r = make_tty(a->sync_fd, !cfg->init);
+		if (r < 0)
+			fail(a, STEP_TTY, -r, 0);
+	}
 
 	confine(a, userns, path, sizeof(path));
 
@@ -478,15 +527,33 @@ static int report(const struct box_config *cfg, const struct box_plan *plan,
 }
 
 /* Read one message; 0 at EOF, 1 with a message, -errno. */
-int box_msg_recv(int fd, struct box_msg *m, int flags)
+int box_msg_recv(int fd, struct box_msg *m, int flags, int *passed)
 {
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec io = { .iov_base = m, .iov_len = sizeof(*m) };
+	struct msghdr mh = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
 	ssize_t n;
 
+	if (passed)
+		*passed = -1;
 	do
-		n = recv(fd, m, sizeof(*m), flags);
+		n = recvmsg(fd, &mh, flags | MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			int got;
+
+			memcpy(&got, CMSG_DATA(cm), sizeof(int));
+			if (passed)
+				*passed = got;
+			else
+				close(got);
+		}
+	}
 	if (n == 0)
 		return 0;
 	if (n != sizeof(*m))
@@ -693,7 +760,9 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 		r = box_err_errno(errno, "box_create: signal the child");
 		goto out;
 	}
-	r = box_msg_recv(b->sync_fd, &m, 0);
+	r = box_msg_recv(b->sync_fd, &m, 0, &b->tty_fd);
+	if (r == 1 && m.step == STEP_TTY && m.err == 0)
+		r = box_msg_recv(b->sync_fd, &m, 0, NULL);
 	if (r == 1 && m.step == STEP_READY)
 		r = 0;
 	else if (r == 1)
@@ -703,6 +772,8 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 	else
 		r = box_err_errno(-r, "box_create: reading the setup report");
 out:
+	if (r < 0 && b->tty_fd >= 0)
+		close(TAKE_FD(b->tty_fd));
 	if (r < 0 && b->pidfd >= 0) {
 		siginfo_t si;
 
@@ -755,6 +826,12 @@ _Noreturn static void exec_child_main(const struct box_child_args *a, int box_pi
 	if (nsflags)
 		CHECK(a, STEP_SETNS, setns(box_pidfd, nsflags));
 	CHECK(a, STEP_SETSID, setsid());
+	if (cfg->tty) {
+		int r = make_tty(a->sync_fd, true);
+
+		if (r < 0)
+			fail(a, STEP_TTY, -r, 0);
+	}
 	umask(022);
 	confine(a, userns, path, sizeof(path));
 	if (syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC) < 0)
@@ -802,6 +879,7 @@ int box_spawn_exec(struct box *b, const struct box_config *proc, struct box *e)
 	if (r < 0)
 		goto out;
 	memcpy(cfg->stdio, proc->stdio, sizeof(cfg->stdio));
+	cfg->tty = proc->tty;
 
 	a.cfg = cfg;
 	a.plan = &plan;
@@ -851,7 +929,9 @@ int box_spawn_exec(struct box *b, const struct box_config *proc, struct box *e)
 	e->pid = pid;
 	e->pidfd = pidfd;
 	/* end of stream: execve worked; a message: the step that failed */
-	r = box_msg_recv(sv[0], &m, 0);
+	r = box_msg_recv(sv[0], &m, 0, &e->tty_fd);
+	if (r == 1 && m.step == STEP_TTY && m.err == 0)
+		r = box_msg_recv(sv[0], &m, 0, NULL);
 	if (r == 1) {
 		r = report(cfg, &plan, &m);
 		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);

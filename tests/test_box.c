@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -729,6 +730,64 @@ static void test_exec_joins_the_box(void **state)
 	assert_int_equal(box_destroy(b), 0);
 }
 
+static void test_tty(void **state)
+{
+	(void)state;
+	for (int init = 0; init < 2; init++) {
+		box_config *cfg = harness_config(ARGV("/bin/sh", "-c",
+			"tty; stty size; echo ctty > /dev/tty && echo done"));
+		struct winsize ws = { .ws_row = 33, .ws_col = 111 };
+		char out[4096] = "";
+		size_t len = 0;
+		ssize_t n;
+		box *b = NULL;
+		int code, fd;
+
+		assert_int_equal(box_config_set_tty(cfg, 1), 0);
+		assert_int_equal(box_config_set_init(cfg, init), 0);
+		assert_int_equal(box_create(harness_ctx(), cfg, &b), 0);
+		box_config_free(cfg);
+		fd = box_tty_fd(b);
+		assert_true(fd >= 0);
+		assert_int_equal(ioctl(fd, TIOCSWINSZ, &ws), 0);
+		assert_int_equal(box_start(b), 0);
+		/* EIO once the last holder of the terminal's other end is gone */
+		while (len < sizeof(out) - 1 && (n = read(fd, out + len, sizeof(out) - 1 - len)) > 0)
+			len += (size_t)n;
+		assert_int_equal(box_wait(b, &code, NULL), 0);
+		assert_int_equal(code, 0);
+		/* a terminal of the box's own devpts, its size, and the
+		 * controlling one (/dev/tty opens only then) */
+		assert_contains(out, "/dev/pts/0");
+		assert_contains(out, "33 111");
+		assert_contains(out, "ctty");
+		assert_contains(out, "done");
+		assert_int_equal(box_destroy(b), 0);
+	}
+	/* exec with a terminal */
+	{
+		box_config *cfg = harness_config(ARGV("/bin/sleep", "30")), *proc;
+		box *b = NULL, *e = NULL;
+		char out[512] = "";
+		ssize_t n;
+
+		assert_int_equal(box_config_set_stdio(cfg, -1, -1, -1), 0);
+		assert_int_equal(box_create(harness_ctx(), cfg, &b), 0);
+		box_config_free(cfg);
+		assert_int_equal(box_start(b), 0);
+		proc = proc_of(ARGV("tty"));
+		assert_int_equal(box_config_set_tty(proc, 1), 0);
+		assert_int_equal(box_exec(b, proc, &e), 0);
+		box_config_free(proc);
+		n = read(box_tty_fd(e), out, sizeof(out) - 1);
+		assert_true(n > 0);
+		assert_contains(out, "/dev/pts/");
+		assert_int_equal(box_wait(e, NULL, NULL), 0);
+		assert_int_equal(box_destroy(e), 0);
+		assert_int_equal(box_destroy(b), 0);
+	}
+}
+
 static void test_box_run_one_call(void **state)
 {
 	box_config *cfg = harness_config(ARGV("/bin/sh", "-c", "exit 3"));
@@ -794,6 +853,7 @@ int main(void)
 		T(test_chroot_fallback),
 		T(test_rlimits),
 		T(test_exec_joins_the_box),
+		T(test_tty),
 		T(test_box_run_one_call),
 	};
 

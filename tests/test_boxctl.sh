@@ -52,7 +52,10 @@ check "missing command" 125 'no command given' run
 check "exit status passes through" 7 '' run sh -c 'exit 7'
 check "signal is 128+N" 143 '' run sh -c 'kill -TERM $$'
 check "stdout passes through" 0 '^hello$' run echo hello
-check "stdin passes through" 0 '^piped$' bash -c "echo piped | $boxctl run --rootfs '$rootfs' --cgroup-parent '$cgp' cat"
+check "stdin passes through with -i" 0 '^piped$' bash -c "echo piped | $boxctl run -i --rootfs '$rootfs' --cgroup-parent '$cgp' cat"
+check "without -i stdin is /dev/null" 0 '^0$' bash -c "echo piped | $boxctl run --rootfs '$rootfs' --cgroup-parent '$cgp' sh -c 'cat | wc -c'"
+check "-t gives a terminal" 0 '^/dev/pts/0' run -t tty
+check "-d with -t is refused" 125 'need a foreground box' run -d -t true
 check "command not found is 127" 127 'nosuch: executable file not found' run nosuch
 check "not executable is 126" 126 'Permission denied' run /etc/passwd
 printf '\177ELFgarbage' >"$rootfs.garbage.$$"
@@ -182,6 +185,39 @@ check "gc cleans it up" 0 '^1 box cleaned up$' $boxctl gc
 
 check "gc with nothing to do" 0 '^0 boxes cleaned up$' $boxctl gc
 check "unknown verb flag" 125 'unknown flag: --bogus' $boxctl ps --bogus
+
+# ---- run -it and exec -it, typed at a real terminal (tmux) ----
+if command -v tmux >/dev/null; then
+	tm() { tmux -L "libbox-test-$$" "$@"; }
+	# screen SECONDS PATTERN: wait until the pane shows it
+	screen() {
+		local i
+		for i in $(seq $(($1 * 20))); do
+			tm capture-pane -p -t "$3" 2>/dev/null | grep -qE -- "$2" && return 0
+			sleep 0.05
+		done
+		return 1
+	}
+	tm new-session -d -s t -x 100 -y 30 "$boxctl run -it --rootfs $rootfs --cgroup-parent $cgp --name tty1 sh"
+	if screen 5 '^/ #' t; then ok "run -it: a prompt"; else not_ok "run -it: a prompt" "$(tm capture-pane -p -t t)"; fi
+	tm send-keys -t t 'echo typed-$((6*7)); stty size' Enter
+	if screen 5 '^typed-42' t && screen 2 '^30 100' t; then ok "run -it: typed, echoed, the terminal's size"; else not_ok "run -it: typed, echoed, the terminal's size" "$(tm capture-pane -p -t t)"; fi
+	tm resize-window -t t -x 90 -y 25
+	tm send-keys -t t 'stty size' Enter
+	if screen 5 '^25 90' t; then ok "run -it: a resize reaches the box (SIGWINCH)"; else not_ok "run -it: a resize reaches the box (SIGWINCH)" "$(tm capture-pane -p -t t)"; fi
+	tm new-window -t t -n ex "$boxctl exec -it tty1 sh"
+	if screen 5 '^/ #' t:ex; then ok "exec -it: a prompt"; else not_ok "exec -it: a prompt" "$(tm capture-pane -p -t t:ex)"; fi
+	tm send-keys -t t:ex 'echo in-exec-$((2+3)); ps -o args | grep -c ^box-init' Enter
+	if screen 5 '^in-exec-5' t:ex && screen 2 '^1$' t:ex; then ok "exec -it: in the same box as run -it"; else not_ok "exec -it: in the same box as run -it" "$(tm capture-pane -p -t t:ex)"; fi
+	tm send-keys -t t:ex 'exit' Enter
+	tm send-keys -t t 'exit 4' Enter
+	for _ in $(seq 100); do tm has-session -t t 2>/dev/null || break; sleep 0.05; done
+	if ! tm has-session -t t 2>/dev/null; then ok "run -it: exit ends boxctl"; else not_ok "run -it: exit ends boxctl" "$(tm capture-pane -p -t t)"; fi
+	tm kill-server 2>/dev/null
+	check "run -it left no box" 0 '^BOX ID' $boxctl ps -a
+elif [ "${CI:-}" = true ]; then
+	not_ok "tmux is installed (for the run -it / exec -it tests)"
+fi
 
 # nothing left: no mount gained in our namespace, no child but ps itself
 if [ "$(wc -l </proc/self/mountinfo)" = "$mounts_before" ]; then ok "no leftover mounts"; else not_ok "no leftover mounts"; fi

@@ -12,7 +12,9 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <termios.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,6 +33,8 @@ static void run_usage(FILE *f)
 		"\n"
 		"Options:\n"
 		"      --rootfs DIR            root filesystem (a directory)\n"
+		"  -i, --interactive           keep stdin open (without it: /dev/null)\n"
+		"  -t, --tty                   give the command a terminal\n"
 		"  -d, --detach                run the box in the background and print its\n"
 		"                              id; a small monitor keeps its logs\n"
 		"      --log-opt max-size=SIZE  rotate a detached box's log past SIZE\n"
@@ -88,6 +92,8 @@ static const struct option run_options[] = {
 	{ "rootfs", required_argument, NULL, OPT_ROOTFS },
 	{ "rm", no_argument, NULL, OPT_RM },
 	{ "detach", no_argument, NULL, 'd' },
+	{ "interactive", no_argument, NULL, 'i' },
+	{ "tty", no_argument, NULL, 't' },
 	{ "log-opt", required_argument, NULL, OPT_LOG_OPT },
 	{ "env", required_argument, NULL, 'e' },
 	{ "workdir", required_argument, NULL, 'w' },
@@ -518,6 +524,88 @@ static int run_detached(box_ctx *ctx, box_config *cfg, int remove, int64_t log_m
 	return 0;
 }
 
+/* -t: relay between our terminal (raw, when -i and it is one) and the
+ * box's, forward the window size and the signals, until the process ends. */
+static int relay_tty(box *b, int interactive, int *code, int *sig)
+{
+	static const int forwarded[] = { SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+	int master = box_tty_fd(b), sfd, in_open = interactive;
+	struct termios saved;
+	bool raw = interactive && isatty(0) && tcgetattr(0, &saved) == 0;
+	struct winsize ws;
+	sigset_t set;
+	char buf[8192];
+
+	if (isatty(0) && ioctl(0, TIOCGWINSZ, &ws) == 0)
+		ioctl(master, TIOCSWINSZ, &ws);
+	if (raw) {
+		struct termios t = saved;
+
+		cfmakeraw(&t);
+		tcsetattr(0, TCSANOW, &t);
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGWINCH);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaddset(&set, forwarded[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	for (;;) {
+		struct pollfd p[4] = {
+			{ .fd = master, .events = POLLIN },
+			{ .fd = in_open ? 0 : -1, .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = box_pidfd(b), .events = POLLIN },
+		};
+		ssize_t n;
+
+		if (poll(p, 4, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[0].revents) {
+			n = read(master, buf, sizeof(buf));
+			if (n > 0 && write(1, buf, (size_t)n) < 0)
+				break;
+			if (n <= 0 && p[3].revents)
+				break;
+		}
+		if (p[1].revents) {
+			n = read(0, buf, sizeof(buf));
+			if (n <= 0)
+				in_open = 0;
+			else if (write(master, buf, (size_t)n) < 0)
+				in_open = 0;
+		}
+		if (p[2].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				if (si.ssi_signo == SIGWINCH) {
+					if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+						ioctl(master, TIOCSWINSZ, &ws);
+				} else {
+					box_kill(b, (int)si.ssi_signo);
+				}
+			}
+		}
+		if (p[3].revents && !p[0].revents) {
+			/* gone: what it wrote last is still in the terminal */
+			fcntl(master, F_SETFL, O_NONBLOCK);
+			while ((n = read(master, buf, sizeof(buf))) > 0)
+				if (write(1, buf, (size_t)n) < 0)
+					break;
+			break;
+		}
+	}
+	if (raw)
+		tcsetattr(0, TCSANOW, &saved);
+	if (sfd >= 0)
+		close(sfd);
+	return box_wait(b, code, sig);
+}
+
 /* docker's convention: 127 the command is not found, 126 it cannot be
  * invoked, 125 the box could not be made.  box_start() fails only when
  * execve does; box_create() reports its lookup of the command as
@@ -544,6 +632,7 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 	uint32_t groups[64];
 	int ngroups = 0, use_init = 1, status = 125, r, c, code = 0, sig = 0, detach = 0, remove = 0;
 	int64_t log_max = 10 << 20;
+	int interactive = 0, tty = 0;
 	const char *rootfs = NULL;
 	sigset_t block, old;
 
@@ -553,7 +642,7 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 	}
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:e:w:u:v:m:c:d", run_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:e:w:u:v:m:c:dit", run_options, NULL)) != -1) {
 		r = 0;
 		switch (c) {
 		case OPT_HELP:
@@ -569,6 +658,12 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 			break;
 		case 'd':
 			detach = 1;
+			break;
+		case 'i':
+			interactive = 1;
+			break;
+		case 't':
+			tty = 1;
 			break;
 		case OPT_LOG_OPT:
 			if (strncmp(optarg, "max-size=", 9) != 0 || parse_size(optarg + 9, false, &log_max) < 0)
@@ -732,6 +827,17 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 
+	if (detach && (interactive || tty)) {
+		status = boxctl_usage_error("run", "-i and -t need a foreground box (attach does "
+						   "not exist yet)");
+		goto out;
+	}
+	/* as docker: stdin only with -i; -t: a terminal of the box's */
+	if (box_config_set_stdio(cfg, interactive ? 0 : -1, 1, 2) < 0 ||
+	    box_config_set_tty(cfg, tty) < 0) {
+		status = lib_fail(-1);
+		goto out;
+	}
 	if (detach) {
 		status = run_detached(ctx, cfg, remove, log_max);
 		goto out;
@@ -756,7 +862,7 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 		status = exit_status_for(r, true, argv[optind]);
 		goto out;
 	}
-	r = wait_forwarding(b, &code, &sig);
+	r = tty ? relay_tty(b, interactive, &code, &sig) : wait_forwarding(b, &code, &sig);
 	if (r < 0) {
 		status = lib_fail(r);
 		goto out;
@@ -787,6 +893,8 @@ static void exec_usage(FILE *f)
 		"and seccomp filter.  boxctl exits with the command's status.\n"
 		"\n"
 		"Options:\n"
+		"  -i, --interactive        keep stdin open (without it: /dev/null)\n"
+		"  -t, --tty                give the command a terminal\n"
 		"  -e, --env KEY=VALUE      set an environment variable\n"
 		"  -w, --workdir DIR        working directory inside the box\n"
 		"  -u, --user UID[:GID]     numeric user and group\n"
@@ -799,19 +907,21 @@ int cmd_exec(box_ctx *ctx, int argc, char **argv)
 		{ "env", required_argument, NULL, 'e' },
 		{ "workdir", required_argument, NULL, 'w' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "interactive", no_argument, NULL, 'i' },
+		{ "tty", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	box_config *cfg = NULL;
 	box *b = NULL, *e = NULL;
-	int c, r, status = 125, code = 0, sig = 0;
+	int c, r, status = 125, code = 0, sig = 0, interactive = 0, tty = 0;
 	sigset_t block;
 
 	if (box_config_new(&cfg) < 0)
 		return lib_fail(-1);
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:e:w:u:h", longs, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:e:w:u:ith", longs, NULL)) != -1) {
 		r = 0;
 		switch (c) {
 		case 'h':
@@ -826,6 +936,12 @@ int cmd_exec(box_ctx *ctx, int argc, char **argv)
 			break;
 		case 'u':
 			r = set_user(cfg, optarg, "exec");
+			break;
+		case 'i':
+			interactive = 1;
+			break;
+		case 't':
+			tty = 1;
 			break;
 		case ':':
 			r = boxctl_usage_error("exec", "flag needs an argument: %s", argv[optind - 1]);
@@ -844,7 +960,9 @@ int cmd_exec(box_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (box_open(ctx, argv[optind], &b) < 0 ||
-	    box_config_set_argv(cfg, argc - optind - 1, (const char *const *)argv + optind + 1) < 0) {
+	    box_config_set_argv(cfg, argc - optind - 1, (const char *const *)argv + optind + 1) < 0 ||
+	    box_config_set_stdio(cfg, interactive ? 0 : -1, 1, 2) < 0 ||
+	    box_config_set_tty(cfg, tty) < 0) {
 		status = lib_fail(-1);
 		goto out;
 	}
@@ -863,7 +981,7 @@ int cmd_exec(box_ctx *ctx, int argc, char **argv)
 		status = r == -ENOENT ? 127 : r == -EACCES || r == -ENOEXEC ? 126 : 125;
 		goto out;
 	}
-	r = wait_forwarding(e, &code, &sig);
+	r = tty ? relay_tty(e, interactive, &code, &sig) : wait_forwarding(e, &code, &sig);
 	status = r < 0 ? lib_fail(r) : sig ? 128 + sig : code;
 out:
 	box_destroy(e);
