@@ -210,7 +210,7 @@ if command -v tmux >/dev/null; then
 	tm send-keys -t t:ex 'echo in-exec-$((2+3)); ps -o args | grep -c ^box-init' Enter
 	if screen 5 '^in-exec-5' t:ex && screen 2 '^1$' t:ex; then ok "exec -it: in the same box as run -it"; else not_ok "exec -it: in the same box as run -it" "$(tm capture-pane -p -t t:ex)"; fi
 	tm send-keys -t t:ex 'exit' Enter
-	tm send-keys -t t 'exit 4' Enter
+	tm send-keys -t t:0 'exit 4' Enter
 	for _ in $(seq 100); do tm has-session -t t 2>/dev/null || break; sleep 0.05; done
 	if ! tm has-session -t t 2>/dev/null; then ok "run -it: exit ends boxctl"; else not_ok "run -it: exit ends boxctl" "$(tm capture-pane -p -t t)"; fi
 	tm kill-server 2>/dev/null
