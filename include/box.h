@@ -83,7 +83,8 @@ BOX_EXPORT const char *box_ctx_store_dir(const box_ctx *ctx);
  * An absolute path is taken from the root of each cgroup hierarchy; a
  * relative one from the caller's own cgroup (for a delegated subtree).
  * Directories of the path that do not exist are created (and, on cgroup
- * v2, the controllers enabled in them); existing ones are never changed.
+ * v2, the controllers enabled in them and in the parent itself, which is
+ * libbox's); other existing directories are never changed.
  * Returns 0, -EINVAL (NULL, empty, or a ".." component) or -ENOMEM. */
 BOX_EXPORT int box_ctx_set_cgroup_parent(box_ctx *ctx, const char *path);
 BOX_EXPORT const char *box_ctx_cgroup_parent(const box_ctx *ctx);
@@ -223,7 +224,8 @@ BOX_EXPORT int box_config_set_stdio(box_config *cfg, int in_fd, int out_fd, int 
 BOX_EXPORT int box_config_set_init(box_config *cfg, int on);
 
 /* Give the command a terminal (on != 0): a pty made in the box's own
- * /dev/pts, as its stdin, stdout, stderr and controlling terminal; the
+ * /dev/pts (without a root filesystem: the host's), as its stdin, stdout,
+ * stderr and controlling terminal; the
  * master is box_tty_fd() (box_exec(): of the exec'd process's handle).
  * The config's stdio fds are then not used. */
 BOX_EXPORT int box_config_set_tty(box_config *cfg, int on);
@@ -398,8 +400,8 @@ BOX_EXPORT int box_exec(box *b, const box_config *proc, box **out);
 
 /* Set (value non-NULL) or remove (value NULL) an annotation: a key and a
  * value kept with the box's state and shown by box_inspect(), for the
- * embedder's own use (boxctl keeps its log's path there).  Returns 0,
- * -EINVAL (empty key or one with '=') or -ENOMEM. */
+ * embedder's own use (boxctl marks its detached boxes there).  Returns 0,
+ * -EINVAL (an empty key, one with '=', or longer than 255) or -ENOMEM. */
 BOX_EXPORT int box_config_set_annotation(box_config *cfg, const char *key, const char *value);
 
 /* Give the box another name (the old one is freed).  Returns 0, -EINVAL
@@ -434,14 +436,14 @@ BOX_EXPORT int box_status(box *b);
 /* "created", "running", "paused", "exited", "unknown" or "invalid". */
 BOX_EXPORT const char *box_status_name(int status);
 
-/* The box as JSON (id, name, created, process, namespaces, rootfs,
- * hostname, cgroup, pid, started, exit, status), to free with
- * box_string_free(); NULL on failure. */
+/* The box as JSON (id, name, created, owner, process, namespaces, rootfs,
+ * hostname, annotations, cgroup, cgroup_dirs, pid, pid_start, started,
+ * exit, status), to free with box_string_free(); NULL on failure. */
 BOX_EXPORT char *box_inspect(box *b);
 BOX_EXPORT void box_string_free(char *s);
 
 /* Call fn with the id of every box of ctx (any state); fn returns 0 to go
- * on or a negative errno to stop (then returned).  Returns 0 or -errno. */
+ * on, anything else to stop (then returned).  Returns 0 or -errno. */
 typedef int (*box_list_fn)(const char *id, void *user);
 BOX_EXPORT int box_list(box_ctx *ctx, box_list_fn fn, void *user);
 

@@ -471,11 +471,12 @@ static int gc_one(const char *id, void *user)
 	if (lock >= 0 && box_state_remove_stillborn(g->ctx, id, lock) == 1) {
 		g->removed++;
 	} else if (box_state_load(b) == 0 && box_status(b) == BOX_STATUS_UNKNOWN) {
-		/* its creator died without destroying it: free what it held */
-		if (b->cg)
-			box_cgroup_destroy(TAKE_PTR(b->cg));
-		box_state_remove(g->ctx, b->id, b->name);
-		g->removed++;
+		/* its creator died without destroying it: free what it held;
+		 * the record stays while its cgroup cannot go */
+		if (!b->cg || box_cgroup_destroy(TAKE_PTR(b->cg)) == 0) {
+			box_state_remove(g->ctx, b->id, b->name);
+			g->removed++;
+		}
 	}
 	if (lock >= 0)
 		close(lock);

@@ -646,8 +646,8 @@ BOX_EXPORT int box_config_set_annotation(box_config *c, const char *key, const c
 	char *kv = NULL, **grown;
 
 	CFG_CHECK(c, "box_config_set_annotation");
-	if (!key || !key[0] || strchr(key, '='))
-		return box_err(EINVAL, "box_config_set_annotation: invalid key \"%s\"",
+	if (!key || !key[0] || strchr(key, '=') || strlen(key) > 255)
+		return box_err(EINVAL, "box_config_set_annotation: invalid key \"%.64s\"",
 			       key ? key : "(null)");
 	klen = strlen(key);
 	if (value && asprintf(&kv, "%s=%s", key, value) < 0)

@@ -298,6 +298,7 @@ struct box {
 	int lockfd;           /* the box's lock, held while box_create() runs */
 	void *pending;        /* json_t: the state box_create() writes once it has the pid */
 	bool started, waited, init;
+	uint64_t caps;        /* the capabilities it really got (for box_exec) */
 	bool opened;          /* not our child: made by another process */
 	bool exec;            /* a process box_exec() started in a box */
 	bool owner_alive;     /* opened: the process that records its exit lives */

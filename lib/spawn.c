@@ -678,6 +678,7 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 		}
 		local.caps &= bounding;
 	}
+	b->caps = local.caps; /* after the bounding set and CAP_MKNOD: what exec gets too */
 	r = prepare_child(&a, &local, b->ctx->state_dir, sv, "box_create");
 	if (r < 0)
 		goto out;

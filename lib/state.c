@@ -236,7 +236,7 @@ int box_state_create(struct box *b, const struct box_config *cfg, const char *ro
 {
 	char dir[PATH_MAX], names[PATH_MAX], now[40], caps[24], name[160];
 	json_t *root, *proc, *groups;
-	int r, lock;
+	int r, lock = -1;
 
 	if (path_of(dir, sizeof(dir), b->ctx, "boxes", b->id, NULL) < 0 ||
 	    path_of(names, sizeof(names), b->ctx, "names", NULL, NULL) < 0)
@@ -246,9 +246,27 @@ int box_state_create(struct box *b, const struct box_config *cfg, const char *ro
 		r = path_of(dir, sizeof(dir), b->ctx, "boxes", NULL, NULL);
 		if (r == 0)
 			r = box_mkdir_p(dir, 0700);
+	}
+	/* The directory appears with its lock already held (made under a
+	 * name box_list() skips, locked, then renamed), so that box_gc()
+	 * never finds it unlocked and without state. */
+	if (r == 0) {
+		char tmp[PATH_MAX], lockp[PATH_MAX + 8];
+
 		path_of(dir, sizeof(dir), b->ctx, "boxes", b->id, NULL);
-		if (r == 0 && mkdir(dir, 0700) < 0)
+		snprintf(tmp, sizeof(tmp), "%s/boxes/.new-%s", b->ctx->state_dir, b->id);
+		snprintf(lockp, sizeof(lockp), "%s/lock", tmp);
+		if (mkdir(tmp, 0700) < 0) {
 			r = -errno;
+		} else if ((lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
+			   flock(lock, LOCK_EX) < 0 || rename(tmp, dir) < 0) {
+			r = -errno;
+			if (lock >= 0)
+				close(lock);
+			unlink(lockp);
+			rmdir(tmp);
+			lock = -1;
+		}
 	}
 	if (r < 0)
 		return box_err_errno(-r, "state directory %s", dir);
@@ -259,7 +277,12 @@ int box_state_create(struct box *b, const struct box_config *cfg, const char *ro
 		r = generate_name(b->ctx, b->id, name, sizeof(name));
 	}
 	if (r < 0) {
+		char lockp[PATH_MAX + 8];
+
+		snprintf(lockp, sizeof(lockp), "%s/lock", dir);
+		unlink(lockp);
 		rmdir(dir);
+		close(lock);
 		return r;
 	}
 	b->name = strdup(name);
@@ -302,7 +325,6 @@ int box_state_create(struct box *b, const struct box_config *cfg, const char *ro
 		}
 		json_object_set_new(root, "annotations", ann);
 	}
-	lock = box_state_lock(b->ctx, b->id);
 	r = !root || !b->name ? -ENOMEM : lock;
 	if (r >= 0 && write(lock, name, strlen(name)) < 0)
 		r = -errno;
@@ -341,6 +363,12 @@ int box_state_update(struct box *b, const char *what)
 	}
 	box_time_now(now);
 	if (strcmp(what, "pid") == 0) {
+		char caps[24];
+
+		/* the capabilities the box got, not those asked for: box_exec()
+		 * must not give more (CAP_MKNOD without a device controller) */
+		snprintf(caps, sizeof(caps), "%llx", (unsigned long long)b->caps);
+		json_object_set_new(json_object_get(root, "process"), "caps", json_string(caps));
 		json_object_set_new(root, "pid", json_integer(b->pid));
 		json_object_set_new(root, "pid_start", json_integer((json_int_t)b->pid_start));
 		if (b->cg) {
@@ -623,6 +651,9 @@ int box_state_process(struct box *b, struct box_config *cfg)
 	else if (r == 0 && sc && strcmp(sc, "default") != 0)
 		r = box_config_set_seccomp(cfg, BOX_SECCOMP_PROFILE, sc);
 	cfg->no_new_privs = json_is_true(json_object_get(proc, "no_new_privs"));
+	v = json_object_get(root, "hostname");
+	if (r == 0 && json_is_string(v))
+		r = box_config_set_hostname(cfg, json_string_value(v));
 	cfg->ns = (unsigned)json_integer_value(json_object_get(root, "namespaces"));
 	json_decref(root);
 	return r;

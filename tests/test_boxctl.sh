@@ -188,7 +188,7 @@ check "unknown verb flag" 125 'unknown flag: --bogus' $boxctl ps --bogus
 
 # ---- run -it and exec -it, typed at a real terminal (tmux) ----
 if command -v tmux >/dev/null; then
-	tm() { tmux -L "libbox-test-$$" "$@"; }
+	tm() { LC_ALL=C.UTF-8 tmux -u -L "libbox-test-$$" "$@"; }
 	# screen SECONDS PATTERN: wait until the pane shows it
 	screen() {
 		local i

@@ -108,6 +108,26 @@ static void test_cgroup_off(void **state)
 	assert_int_equal(box_config_set_cgroup(cfg, BOX_CGROUP_OFF), 0);
 	b = start(cfg);
 	assert_null(box_cgroup(b));
+	/* a process exec'd into it gets what the box got, not more */
+	{
+		box_config *proc = NULL;
+		box *e = NULL;
+		char out[256] = "";
+		int p[2];
+
+		assert_int_equal(box_config_new(&proc), 0);
+		assert_int_equal(box_config_set_argv(proc, 3, ARGV("grep", "CapEff", "/proc/self/status")), 0);
+		assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+		assert_int_equal(box_config_set_stdio(proc, -1, p[1], -1), 0);
+		assert_int_equal(box_exec(b, proc, &e), 0);
+		close(p[1]);
+		assert_true(read(p[0], out, sizeof(out) - 1) > 0);
+		close(p[0]);
+		assert_string_equal(out, "CapEff:\t00000000a00425fb\n");
+		assert_int_equal(box_wait(e, NULL, NULL), 0);
+		assert_int_equal(box_destroy(e), 0);
+		box_config_free(proc);
+	}
 	assert_int_equal(box_stats(b, (uint64_t[1]){ 0 }, 1), -ENOTSUP);
 	assert_int_equal(box_pause(b), -ENOTSUP);
 	assert_int_equal(box_destroy(b), 0);

@@ -310,6 +310,8 @@ static int each_box(box_ctx *ctx, const char *verb, int argc, char **argv, struc
 			if (st != BOX_STATUS_RUNNING && st != BOX_STATUS_PAUSED) {
 				boxctl_error("box %s is not running", argv[i]);
 				failed = 1;
+				box_close(b);
+				continue;
 			} else {
 				r = box_kill(b, m->sig);
 			}

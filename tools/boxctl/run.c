@@ -528,10 +528,13 @@ static int run_detached(box_ctx *ctx, box_config *cfg, int remove, int64_t log_m
  * box's, forward the window size and the signals, until the process ends. */
 static int relay_tty(box *b, int interactive, int *code, int *sig)
 {
-	static const int forwarded[] = { SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+	static const int forwarded[] = { SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGINT };
 	int master = box_tty_fd(b), sfd, in_open = interactive;
 	struct termios saved;
 	bool raw = interactive && isatty(0) && tcgetattr(0, &saved) == 0;
+	/* in raw mode ^C reaches the box through its terminal, not as our
+	 * SIGINT; without it SIGINT is forwarded like the others */
+	size_t nfwd = sizeof(forwarded) / sizeof(forwarded[0]) - (raw ? 1 : 0);
 	struct winsize ws;
 	sigset_t set;
 	char buf[8192];
@@ -546,7 +549,7 @@ static int relay_tty(box *b, int interactive, int *code, int *sig)
 	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGWINCH);
-	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+	for (size_t i = 0; i < nfwd; i++)
 		sigaddset(&set, forwarded[i]);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
