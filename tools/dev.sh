@@ -45,7 +45,7 @@ demo() {
 	[ -x "$rootfs/bin/busybox" ] || tests/rootfs/mkbusybox.sh "$rootfs"
 	echo "== a box on a busybox root (from Debian's busybox-static): its own pid, uts,"
 	echo "   ipc, mount and network namespaces, Docker's capabilities and seccomp filter"
-	trap 'for m in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do rmdir "$m/libbox-demo" 2>/dev/null; done; true' RETURN
+	trap 'for m in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do rmdir "$m/libbox-demo" 2>/dev/null || true; done' RETURN
 	build/tools/boxctl/boxctl run --rm --rootfs "$rootfs" --cgroup-parent /libbox-demo \
 		--hostname demo-box --memory 64m --pids-limit 64 sh -c '
 		echo "hostname:      $(hostname)"
