@@ -434,6 +434,42 @@ static void test_io_limits_reach_the_kernel(void **state)
 	}
 }
 
+/* Each limit lands in its file, in the units and scale of the version. */
+static void test_limits_reach_the_kernel(void **state)
+{
+	box_config *cfg = harness_config(ARGV("/bin/sh", "-c",
+		"cd /sys/fs/cgroup; for f in memory.max memory.swap.max memory.low cpu.max cpu.weight "
+		"memory/memory.limit_in_bytes memory/memory.memsw.limit_in_bytes "
+		"memory/memory.soft_limit_in_bytes cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us cpu/cpu.shares; "
+		"do [ -f $f ] && echo $f=$(cat $f); done"));
+
+	(void)state;
+	assert_int_equal(box_config_set_limit(cfg, BOX_LIMIT_MEMORY, 64 << 20), 0);
+	assert_int_equal(box_config_set_limit(cfg, BOX_LIMIT_MEMORY_SWAP, 96 << 20), 0);
+	assert_int_equal(box_config_set_limit(cfg, BOX_LIMIT_MEMORY_RESERVATION, 16 << 20), 0);
+	assert_int_equal(box_config_set_limit(cfg, BOX_LIMIT_CPU_QUOTA, 150000), 0);
+	assert_int_equal(box_config_set_limit(cfg, BOX_LIMIT_CPU_PERIOD, 100000), 0);
+	assert_int_equal(box_config_set_limit(cfg, BOX_LIMIT_CPU_SHARES, 512), 0);
+	harness_run(cfg, &res);
+	assert_ran(&res);
+	if (strstr(res.out, "memory.max=")) {
+		/* v2: swap alone (96 - 64 MiB), the weight for 512 shares */
+		assert_contains(res.out, "memory.max=67108864\n");
+		assert_contains(res.out, "memory.swap.max=33554432\n");
+		assert_contains(res.out, "memory.low=16777216\n");
+		assert_contains(res.out, "cpu.max=150000 100000\n");
+		assert_contains(res.out, "cpu.weight=20\n");
+	} else {
+		/* v1: docker's memory+swap as it is */
+		assert_contains(res.out, "memory/memory.limit_in_bytes=67108864\n");
+		assert_contains(res.out, "memory/memory.memsw.limit_in_bytes=100663296\n");
+		assert_contains(res.out, "memory/memory.soft_limit_in_bytes=16777216\n");
+		assert_contains(res.out, "cpu/cpu.cfs_quota_us=150000\n");
+		assert_contains(res.out, "cpu/cpu.cfs_period_us=100000\n");
+		assert_contains(res.out, "cpu/cpu.shares=512\n");
+	}
+}
+
 static void test_devices_are_guarded(void **state)
 {
 	(void)state;
@@ -489,6 +525,7 @@ int main(void)
 		T(test_memory_limit_seen_inside),
 		T(test_limits_the_host_cannot_enforce),
 		T(test_io_limits_reach_the_kernel),
+		T(test_limits_reach_the_kernel),
 		T(test_devices_are_guarded),
 		T(test_cpuset),
 	};
