@@ -636,6 +636,11 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 	r = box_cgroup_create(b->ctx, &local, b->id, &b->cg);
 	if (r < 0)
 		return r;
+	r = box_state_note_cgroup(b);
+	if (r < 0) {
+		r = box_err_errno(-r, "box %.12s: noting its cgroup", b->id);
+		goto out;
+	}
 	if (b->cg) {
 		r = box_cgroup_apply(b->cg, &local);
 		if (r == 0) {

@@ -326,7 +326,7 @@ int box_state_create(struct box *b, const struct box_config *cfg, const char *ro
 		json_object_set_new(root, "annotations", ann);
 	}
 	r = !root || !b->name ? -ENOMEM : lock;
-	if (r >= 0 && write(lock, name, strlen(name)) < 0)
+	if (r >= 0 && dprintf(lock, "%s\n", name) < 0)
 		r = -errno;
 	if (r >= 0) {
 		b->lockfd = lock;
@@ -590,18 +590,47 @@ int box_state_list(const box_ctx *ctx, int (*cb)(const char *id, void *user), vo
 	return r;
 }
 
+/* While box_create() runs, the lock file holds what a clean-up after its
+ * death needs: the name, then (once made) the cgroup's directories. */
+int box_state_note_cgroup(struct box *b)
+{
+	const char *dirs[8];
+	int n;
+
+	if (b->lockfd < 0 || !b->cg)
+		return 0;
+	n = box_cgroup_dirs(b->cg, dirs, 8);
+	for (int i = 0; i < n; i++)
+		if (dprintf(b->lockfd, "%s\n", dirs[i]) < 0)
+			return -errno;
+	return 0;
+}
+
 /* A box directory without state.json whose lock we hold: a creation that
- * died.  Remove it, and the name it had reserved (kept in the lock file). */
+ * died.  Remove its cgroup, its name and itself, from the lock file. */
 int box_state_remove_stillborn(const box_ctx *ctx, const char *id, int lockfd)
 {
-	char path[PATH_MAX], name[160];
+	char path[PATH_MAX], buf[8192], *lines[9];
+	int nl = 0;
 	ssize_t n;
 
 	if (path_of(path, sizeof(path), ctx, "boxes", id, "state.json") < 0 || access(path, F_OK) == 0)
 		return 0;
-	n = pread(lockfd, name, sizeof(name) - 1, 0);
-	name[n > 0 ? n : 0] = '\0';
-	box_state_remove(ctx, id, n > 0 ? name : NULL);
+	n = pread(lockfd, buf, sizeof(buf) - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	for (char *p = buf, *e; nl < 9 && (e = strchr(p, '\n')); p = e + 1) {
+		*e = '\0';
+		lines[nl++] = p;
+	}
+	if (nl > 1) {
+		struct box_cgroup *cg = NULL;
+
+		/* a child may be in it already: box_cgroup_destroy kills it */
+		if (box_cgroup_open(lines[1], (const char *const *)lines + 1, nl - 1, &cg) == 0 &&
+		    box_cgroup_destroy(cg) < 0)
+			return 0; /* try again later */
+	}
+	box_state_remove(ctx, id, nl > 0 && lines[0][0] ? lines[0] : NULL);
 	return 1;
 }
 

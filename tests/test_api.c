@@ -687,15 +687,36 @@ static void test_gc_after_a_crashed_creator(void **state)
 static void test_gc_after_a_creation_that_died(void **state)
 {
 	static const char id[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-	char path[512], cmd[1024];
+	char path[4400], cmd[9000];
 	box_config *cfg;
 	box *b = NULL;
 
 	(void)state;
+	char mounts[16][256];
+	int nm = harness_cgroup_mounts(mounts, 16);
+	struct leftovers before;
+
+	/* its name, and a cgroup it had made in every hierarchy libbox uses
+	 * (on a hybrid host not the empty cgroup2 at .../unified) */
+	for (int i = 0; i < nm; i++) {
+		size_t l = strlen(mounts[i]);
+
+		if (nm > 1 && l > 8 && strcmp(mounts[i] + l - 8, "/unified") == 0)
+			memmove(&mounts[i], &mounts[i + 1], (size_t)(--nm - i) * sizeof(mounts[0]));
+	}
+	harness_snapshot(&before);
 	snprintf(cmd, sizeof(cmd),
-		 "mkdir -p %1$s/boxes/%2$s %1$s/names && printf ghost > %1$s/boxes/%2$s/lock && "
+		 "mkdir -p %1$s/boxes/%2$s %1$s/names && printf 'ghost\\n' > %1$s/boxes/%2$s/lock && "
 		 "ln -s %2$s %1$s/names/ghost", harness_state_dir(), id);
 	assert_int_equal(system(cmd), 0);
+	for (int i = 0; i < nm; i++) {
+		snprintf(path, sizeof(path), "%s%s", mounts[i], harness_cgroup_parent());
+		mkdir(path, 0755);
+		snprintf(path, sizeof(path), "%s%s/%s", mounts[i], harness_cgroup_parent(), id);
+		assert_int_equal(mkdir(path, 0755), 0);
+		snprintf(cmd, sizeof(cmd), "echo %s >> %s/boxes/%s/lock", path, harness_state_dir(), id);
+		assert_int_equal(system(cmd), 0);
+	}
 	/* the name counts as taken while that directory is there */
 	cfg = harness_config(ARGV("/bin/true"));
 	assert_int_equal(box_config_set_name(cfg, "ghost"), 0);
@@ -705,6 +726,11 @@ static void test_gc_after_a_creation_that_died(void **state)
 	assert_int_equal(access(path, F_OK), -1);
 	snprintf(path, sizeof(path), "%s/names/ghost", harness_state_dir());
 	assert_int_equal(access(path, F_OK), -1);
+	for (int i = 0; i < nm; i++) {
+		snprintf(path, sizeof(path), "%s%s/%s", mounts[i], harness_cgroup_parent(), id);
+		assert_int_equal(access(path, F_OK), -1);
+	}
+	harness_assert_clean(&before);
 	/* and the name is free again */
 	assert_int_equal(box_create(harness_ctx(), cfg, &b), 0);
 	assert_int_equal(box_destroy(b), 0);
