@@ -178,6 +178,8 @@ struct box_op {
 	uint64_t propagation;
 	bool recursive;
 	bool optional;           /* skip when the target (or source) is absent */
+	bool strict;             /* the target's path may hold no symlink (the box's
+				    own mounts: the image may not move them) */
 	bool fallback_bind;      /* OP_MOUNT_FS: bind the host's path on EPERM */
 	mode_t mode;             /* OP_MKNOD, OP_MKDIR */
 	dev_t dev;               /* OP_MKNOD */
@@ -203,13 +205,13 @@ int box_plan_run(const struct box_plan *plan, int rootfd, bool in_userns, size_t
 /* ---- fs helpers usable in the child (util/fs.c): no allocation ---- */
 /* Open path (relative or absolute, taken as inside root) with O_PATH,
  * resolving symlinks as if root were "/". */
-int box_open_in_root(int rootfd, const char *path, int flags);
+int box_open_in_root(int rootfd, const char *path, int flags, bool strict);
 /* Create the directories of path inside root (like mkdir -p) and return
  * an O_PATH fd of the last one. */
-int box_mkdir_in_root(int rootfd, const char *path, mode_t mode);
+int box_mkdir_in_root(int rootfd, const char *path, mode_t mode, bool strict);
 /* Ensure a regular file exists at path inside root (creating parents);
  * return an O_PATH fd of it. */
-int box_mkfile_in_root(int rootfd, const char *path, mode_t mode);
+int box_mkfile_in_root(int rootfd, const char *path, mode_t mode, bool strict);
 
 /* ---- rtnetlink (net/link.c) ---- */
 /* Bring the loopback interface of the caller's net namespace up.  Uses no

@@ -41,6 +41,7 @@ static struct box_op *plan_fs(struct box_plan *p, const char *fstype, const char
 	struct box_op *op = plan_add(p, OP_MOUNT_FS, target);
 
 	if (op) {
+		op->strict = true; /* built-in; a user mount clears it */
 		op->fstype = fstype;
 		op->attr_set = attr;
 		op->opts = opts;
@@ -102,11 +103,13 @@ int box_plan_build(const struct box_config *cfg, const struct box_cgroup *cg, st
 		    ARRAY_SIZE(dev_opts)));
 	for (size_t i = 0; i < ARRAY_SIZE(devices); i++) {
 		ADD(plan_add(p, OP_MKNOD, devices[i].name));
+		op->strict = true;
 		op->mode = S_IFCHR | 0666;
 		op->dev = makedev(devices[i].major, devices[i].minor);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++) {
 		ADD(plan_add(p, OP_SYMLINK, dev_links[i][0]));
+		op->strict = true;
 		op->source = dev_links[i][1];
 	}
 	ADD(plan_fs(p, "devpts", "dev/pts", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, pts_opts,
@@ -124,7 +127,9 @@ int box_plan_build(const struct box_config *cfg, const struct box_cgroup *cg, st
 				    ARRAY_SIZE(cgroup_tmpfs_opts)));
 			ADD(plan_add(p, OP_CGROUP_V1, "sys/fs/cgroup"));
 			op->cg = cg;
+			op->strict = true;
 			ADD(plan_add(p, OP_READONLY, "sys/fs/cgroup"));
+			op->strict = true;
 		}
 	}
 
@@ -132,6 +137,8 @@ int box_plan_build(const struct box_config *cfg, const struct box_cgroup *cg, st
 		const struct box_mount *m = &cfg->mounts[i];
 		const char *target = m->target + 1; /* inside the root, no leading '/' */
 
+		/* the caller's mounts follow the image's symlinks, inside the
+		 * root (as docker's volumes do) */
 		if (strcmp(m->type, "bind") == 0) {
 			ADD(plan_add(p, OP_BIND, target));
 			op->source = m->source;
@@ -140,6 +147,7 @@ int box_plan_build(const struct box_config *cfg, const struct box_cgroup *cg, st
 		} else {
 			ADD(plan_fs(p, m->type, target, 0, m->fs_opts, m->nfs_opts));
 			op->source = m->source;
+			op->strict = false;
 		}
 		op->attr_set = m->attr_set;
 		op->propagation = m->propagation;
@@ -148,10 +156,12 @@ int box_plan_build(const struct box_config *cfg, const struct box_cgroup *cg, st
 	for (size_t i = 0; i < ARRAY_SIZE(masked_paths); i++) {
 		ADD(plan_add(p, OP_MASK, masked_paths[i]));
 		op->optional = true;
+		op->strict = true;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(readonly_paths); i++) {
 		ADD(plan_add(p, OP_READONLY, readonly_paths[i]));
 		op->optional = true;
+		op->strict = true;
 	}
 	if (cfg->cwd && strcmp(cfg->cwd, "/") != 0) {
 		ADD(plan_add(p, OP_MKDIR, cfg->cwd + 1));
@@ -288,6 +298,17 @@ out:
 	return r;
 }
 
+/* A mount on the root itself would cover everything the plan mounted
+ * before and escape what comes after (the masks of /proc): refused. */
+static int not_the_root(int rootfd, int fd)
+{
+	struct stat a, b;
+
+	if (fstat(rootfd, &a) < 0 || fstat(fd, &b) < 0)
+		return -errno;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino ? -EINVAL : 0;
+}
+
 /* Split "a/b/c" into an O_PATH fd of "a/b" (inside root) and "c". */
 static int open_parent(int rootfd, const char *target, char *buf, size_t len, const char **name)
 {
@@ -299,7 +320,7 @@ static int open_parent(int rootfd, const char *target, char *buf, size_t len, co
 	memcpy(buf, target, n);
 	buf[n] = '\0';
 	*name = slash ? slash + 1 : target;
-	return box_mkdir_in_root(rootfd, buf, 0755);
+	return box_mkdir_in_root(rootfd, buf, 0755, true);
 }
 
 /* Each v1 hierarchy the box is in, on TARGET/<its controllers>: a
@@ -329,7 +350,7 @@ static int mount_cgroup_v1(const struct box_op *op, int rootfd)
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", op->target, h->v1_ctrls[c]) >= (int)sizeof(path))
 			return -ENAMETOOLONG;
-		fd = box_mkdir_in_root(rootfd, path, 0755);
+		fd = box_mkdir_in_root(rootfd, path, 0755, true);
 		if (fd < 0)
 			return fd;
 		r = bind_host(cg->v1_dir[c], fd, false, MOUNT_ATTR_RDONLY | NOSUID_NODEV_NOEXEC, 0, 0);
@@ -349,10 +370,12 @@ static int run_op(const struct box_op *op, int rootfd, bool in_userns)
 
 	switch (op->kind) {
 	case OP_MOUNT_FS:
-		fd = box_mkdir_in_root(rootfd, op->target, 0755);
+		fd = box_mkdir_in_root(rootfd, op->target, 0755, op->strict);
 		if (fd < 0)
 			return fd;
-		r = mount_fs(op, fd);
+		r = not_the_root(rootfd, fd);
+		if (r == 0)
+			r = mount_fs(op, fd);
 		if (r == -EPERM && op->fallback_bind) {
 			/* e.g. sysfs in a user namespace without a net namespace */
 			snprintf(host, sizeof(host), "/%s", op->target);
@@ -363,12 +386,14 @@ static int run_op(const struct box_op *op, int rootfd, bool in_userns)
 	case OP_BIND:
 		if (stat(op->source, &st) < 0)
 			return -errno;
-		fd = S_ISDIR(st.st_mode) ? box_mkdir_in_root(rootfd, op->target, 0755)
-					 : box_mkfile_in_root(rootfd, op->target, 0644);
+		fd = S_ISDIR(st.st_mode) ? box_mkdir_in_root(rootfd, op->target, 0755, false)
+					 : box_mkfile_in_root(rootfd, op->target, 0644, false);
 		if (fd < 0)
 			return fd;
-		r = bind_host(op->source, fd, op->recursive, op->attr_set, op->attr_clr,
-			      op->propagation);
+		r = not_the_root(rootfd, fd);
+		if (r == 0)
+			r = bind_host(op->source, fd, op->recursive, op->attr_set, op->attr_clr,
+				      op->propagation);
 		close(fd);
 		return r;
 	case OP_MKNOD:
@@ -381,7 +406,7 @@ static int run_op(const struct box_op *op, int rootfd, bool in_userns)
 			r = 0;
 		if (r == -EPERM && in_userns) {
 			/* no mknod in a user namespace: bind the host's node */
-			fd = box_mkfile_in_root(rootfd, op->target, 0666);
+			fd = box_mkfile_in_root(rootfd, op->target, 0666, true);
 			if (fd < 0)
 				return fd;
 			snprintf(host, sizeof(host), "/%s", op->target);
@@ -397,7 +422,7 @@ static int run_op(const struct box_op *op, int rootfd, bool in_userns)
 		close(fd);
 		return r;
 	case OP_MASK:
-		fd = box_open_in_root(rootfd, op->target, O_PATH);
+		fd = box_open_in_root(rootfd, op->target, O_PATH, true);
 		if (fd < 0)
 			return fd;
 		if (fstat(fd, &st) < 0) {
@@ -416,7 +441,7 @@ static int run_op(const struct box_op *op, int rootfd, bool in_userns)
 	case OP_READONLY: {
 		int tree;
 
-		fd = box_open_in_root(rootfd, op->target, O_PATH);
+		fd = box_open_in_root(rootfd, op->target, O_PATH, true);
 		if (fd < 0)
 			return fd;
 		tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
@@ -430,7 +455,7 @@ static int run_op(const struct box_op *op, int rootfd, bool in_userns)
 		return r;
 	}
 	case OP_MKDIR:
-		fd = box_mkdir_in_root(rootfd, op->target, op->mode);
+		fd = box_mkdir_in_root(rootfd, op->target, op->mode, false);
 		if (fd < 0)
 			return fd;
 		close(fd);

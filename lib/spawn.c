@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <grp.h>
+#include <pthread.h>
 #include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -232,11 +233,13 @@ static void confine(const struct box_child_args *a, bool userns, char *path, siz
 	CHECK(a, STEP_KEEPCAPS, prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0));
 	/* (in a user namespace whose setgroups is denied, an empty list is
 	 * what we have already) */
-	if (setgroups((size_t)cfg->ngroups, (const gid_t *)cfg->groups) < 0 &&
+	/* raw system calls: glibc's wrappers synchronise every thread of what
+	 * it thinks is a multi-threaded process (we may be a copy of one) */
+	if (syscall(SYS_setgroups, (size_t)cfg->ngroups, (const gid_t *)cfg->groups) < 0 &&
 	    !(errno == EPERM && userns && cfg->ngroups == 0))
 		fail(a, STEP_SETGROUPS, errno, 0);
-	CHECK(a, STEP_SETGID, setresgid(cfg->gid, cfg->gid, cfg->gid));
-	CHECK(a, STEP_SETUID, setresuid(cfg->uid, cfg->uid, cfg->uid));
+	CHECK(a, STEP_SETGID, syscall(SYS_setresgid, cfg->gid, cfg->gid, cfg->gid));
+	CHECK(a, STEP_SETUID, syscall(SYS_setresuid, cfg->uid, cfg->uid, cfg->uid));
 	CHECK(a, STEP_CAPS, cap_set_proc((cap_t)a->caps));
 	CHECK(a, STEP_AMBIENT, prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0));
 	CHECK(a, STEP_KEEPCAPS, prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0));
@@ -292,9 +295,9 @@ _Noreturn static void child_main(const struct box_child_args *a)
 	if (userns) {
 		/* Become root of the new namespace when 0 is mapped (our own
 		 * host uid may not be), keeping the namespace's capabilities. */
-		if (setresgid(0, 0, 0) < 0 && errno != EINVAL)
+		if (syscall(SYS_setresgid, 0, 0, 0) < 0 && errno != EINVAL)
 			fail(a, STEP_SETGID, errno, 0);
-		if (setresuid(0, 0, 0) < 0 && errno != EINVAL)
+		if (syscall(SYS_setresuid, 0, 0, 0) < 0 && errno != EINVAL)
 			fail(a, STEP_SETUID, errno, 0);
 	}
 	for (int i = 0; i < 3; i++)
@@ -815,6 +818,13 @@ _Noreturn static void exec_child_main(const struct box_child_args *a, int box_pi
 
 	reset_signals();
 	close(a->parent_fd);
+	if (a->wait_parent) {
+		char go;
+
+		/* cloned without CLONE_INTO_CGROUP: the parent places us first */
+		if (read(a->sync_fd, &go, 1) != 1)
+			_exit(127);
+	}
 	/* In the box's pid namespace, box processes can see us: until exec
 	 * we are a copy of the caller's program, not to be opened through
 	 * /proc/PID/exe or ptraced (CVE-2019-5736). */
@@ -846,13 +856,50 @@ _Noreturn static void exec_child_main(const struct box_child_args *a, int box_pi
 	fail(a, STEP_EXEC, errno, 0);
 }
 
+/* The exec child must be born in the box's pid namespace, which only a
+ * thread's pid_for_children can give: a throwaway thread points its own
+ * there and clones, so that no thread of the caller ever changes. */
+struct exec_clone {
+	struct clone_args *ca;
+	struct box_child_args *a;
+	int box_pidfd, pidfd, err;
+	bool pidns, cg_v2, fallback;
+	pid_t pid;
+};
+
+static void *exec_clone_thread(void *arg)
+{
+	struct exec_clone *x = arg;
+
+	x->pid = -1;
+	if (x->pidns && setns(x->box_pidfd, CLONE_NEWPID) < 0) {
+		x->err = errno;
+		return NULL;
+	}
+	x->pid = (pid_t)syscall(SYS_clone3, x->ca, sizeof(*x->ca));
+	if (x->pid < 0 && errno == ENOSYS) {
+		/* as in box_spawn: clone; on v2 the parent then places it */
+		x->fallback = true;
+		x->a->wait_parent = x->cg_v2;
+		x->pid = (pid_t)syscall(SYS_clone,
+					(unsigned long)(x->ca->flags & ~(uint64_t)CLONE_INTO_CGROUP),
+					NULL, &x->pidfd, NULL, NULL);
+	}
+	if (x->pid == 0)
+		exec_child_main(x->a, x->box_pidfd);
+	x->err = x->pid < 0 ? errno : 0;
+	return NULL;
+}
+
 int box_spawn_exec(struct box *b, const struct box_config *proc, struct box *e)
 {
 	struct box_child_args a = { .sync_fd = -1, .parent_fd = -1, .lock_fd = -1,
 				    .stdio = { -1, -1, -1 } };
 	struct clone_args ca = { 0 };
 	box_config *cfg = NULL;
-	int sv[2] = { -1, -1 }, pidfd = -1, own_pidns = -1, r;
+	int sv[2] = { -1, -1 }, r;
+	struct exec_clone x = { .box_pidfd = b->pidfd, .pidfd = -1 };
+	pthread_t thread;
 	struct box_plan plan = { 0 };
 	struct box_msg m;
 	pid_t pid;
@@ -895,7 +942,7 @@ int box_spawn_exec(struct box *b, const struct box_config *proc, struct box *e)
 		goto out;
 
 	ca.flags = CLONE_PIDFD;
-	ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
+	ca.pidfd = (uint64_t)(uintptr_t)&x.pidfd;
 	if (b->cg && b->cg->version == 2) {
 		ca.flags |= CLONE_INTO_CGROUP;
 		ca.cgroup = (uint64_t)b->cg->v2fd;
@@ -905,51 +952,51 @@ int box_spawn_exec(struct box *b, const struct box_config *proc, struct box *e)
 			goto out;
 		a.njoin = r;
 	}
-	/* The child must be born in the box's pid namespace: this thread's
-	 * pid_for_children points there for the clone, and back right after. */
-	if (cfg->ns & BOX_NS_PID) {
-		own_pidns = open("/proc/thread-self/ns/pid", O_RDONLY | O_CLOEXEC);
-		if (own_pidns < 0 || setns(b->pidfd, CLONE_NEWPID) < 0) {
-			r = box_err_errno(errno, "box %.12s: setns into its pid namespace", b->id);
-			goto out;
-		}
+	x.ca = &ca;
+	x.a = &a;
+	x.pidns = cfg->ns & BOX_NS_PID;
+	x.cg_v2 = b->cg && b->cg->version == 2;
+	r = pthread_create(&thread, NULL, exec_clone_thread, &x);
+	if (r != 0) {
+		r = box_err_errno(r, "box %.12s: a thread for exec", b->id);
+		goto out;
 	}
-	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
-	if (pid < 0 && errno == ENOSYS) {
-		/* as in box_spawn: clone, joining the cgroup by the parent */
-		ca.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
-		pid = (pid_t)syscall(SYS_clone, (unsigned long)ca.flags, NULL, &pidfd, NULL, NULL);
-		if (pid > 0 && b->cg && b->cg->version == 2)
-			box_cgroup_enter(b->cg, pid);
-	}
-	if (pid == 0)
-		exec_child_main(&a, b->pidfd);
-	r = pid < 0 ? -errno : 0;
-	if (own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0 && r == 0)
-		r = -errno; /* cannot happen: our own namespace */
+	pthread_join(thread, NULL);
+	pid = x.pid;
 	if (pid < 0) {
-		r = box_err_errno(-r, "box %.12s: clone3 for exec", b->id);
+		r = box_err_errno(x.err, "box %.12s: %s for exec", b->id,
+				  x.pidns && x.err != ENOSYS ? "setns or clone3" : "clone3");
 		goto out;
 	}
 	close(TAKE_FD(sv[1]));
 	e->pid = pid;
-	e->pidfd = pidfd;
+	e->pidfd = x.pidfd;
+	if (x.fallback && x.cg_v2) {
+		/* not cloned into its cgroup: placed there before it may go on */
+		r = box_cgroup_enter(b->cg, pid);
+		if (r == 0 && send(sv[0], "g", 1, MSG_NOSIGNAL) != 1)
+			r = box_err_errno(errno, "box %.12s: exec", b->id);
+		if (r < 0) {
+			syscall(SYS_pidfd_send_signal, x.pidfd, SIGKILL, NULL, 0);
+			waitid((idtype_t)P_PIDFD, (id_t)x.pidfd, &(siginfo_t){ 0 }, WEXITED | __WALL);
+			close(TAKE_FD(e->pidfd));
+			e->pid = -1;
+			goto out;
+		}
+	}
 	/* end of stream: execve worked; a message: the step that failed */
 	r = box_msg_recv(sv[0], &m, 0, &e->tty_fd);
 	if (r == 1 && m.step == STEP_TTY && m.err == 0)
 		r = box_msg_recv(sv[0], &m, 0, NULL);
-	if (r == 1) {
-		r = report(cfg, &plan, &m);
-		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-		waitid((idtype_t)P_PIDFD, (id_t)pidfd, &(siginfo_t){ 0 }, WEXITED | __WALL);
+	if (r != 0) {
+		/* a failed step, or no report: the child goes */
+		r = r == 1 ? report(cfg, &plan, &m) : box_err_errno(-r, "box_exec: reading the child's report");
+		syscall(SYS_pidfd_send_signal, x.pidfd, SIGKILL, NULL, 0);
+		waitid((idtype_t)P_PIDFD, (id_t)x.pidfd, &(siginfo_t){ 0 }, WEXITED | __WALL);
 		close(TAKE_FD(e->pidfd));
 		e->pid = -1;
-	} else if (r < 0) {
-		r = box_err_errno(-r, "box_exec: reading the child's report");
 	}
 out:
-	if (own_pidns >= 0)
-		close(own_pidns);
 	release_child(&a, sv);
 	box_config_free(cfg);
 	return r;

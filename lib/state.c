@@ -130,8 +130,16 @@ static int reserve_name(const box_ctx *ctx, const char *name, const char *id)
 	ssize_t n;
 	int r;
 
-	if (path_of(link, sizeof(link), ctx, "names", name, NULL) < 0)
+	_cleanup_close_ int names = -1;
+
+	if (path_of(link, sizeof(link), ctx, "names", name, NULL) < 0 ||
+	    path_of(dir, sizeof(dir), ctx, "names", NULL, NULL) < 0)
 		return box_err(ENAMETOOLONG, "box name %s: too long", name);
+	/* one reservation at a time: taking back a stale name is a look, an
+	 * unlink and a symlink, which two creators must not interleave */
+	names = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (names < 0 || flock(names, LOCK_EX) < 0)
+		return box_err_errno(errno, "box names %s", dir);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (symlink(id, link) == 0)
 			return 0;
@@ -199,10 +207,16 @@ static int write_atomic(const char *path, const char *data, size_t len)
 static json_t *load_json(const box_ctx *ctx, const char *id)
 {
 	char path[PATH_MAX];
+	json_t *root;
 
 	if (path_of(path, sizeof(path), ctx, "boxes", id, "state.json") < 0)
 		return NULL;
-	return json_load_file(path, 0, NULL);
+	root = json_load_file(path, 0, NULL);
+	if (root && !json_is_object(root)) {
+		json_decref(root); /* not ours, or damaged: as if absent */
+		root = NULL;
+	}
+	return root;
 }
 
 static int save_json(const box_ctx *ctx, const char *id, json_t *root)
@@ -397,7 +411,7 @@ int box_state_update(struct box *b, const char *what)
 
 int box_state_remove(const box_ctx *ctx, const char *id, const char *name)
 {
-	char path[PATH_MAX], target[80];
+	char path[PATH_MAX], target[80], gone[PATH_MAX + 8];
 	ssize_t n;
 
 	if (name && path_of(path, sizeof(path), ctx, "names", name, NULL) == 0) {
@@ -408,24 +422,26 @@ int box_state_remove(const box_ctx *ctx, const char *id, const char *name)
 				unlink(path);
 		}
 	}
-	if (path_of(path, sizeof(path), ctx, "boxes", id, "state.json") == 0)
-		unlink(path);
-	if (path_of(path, sizeof(path), ctx, "boxes", id, "lock") == 0)
-		unlink(path);
-	if (path_of(path, sizeof(path), ctx, "boxes", id, NULL) == 0 && rmdir(path) < 0 &&
-	    errno != ENOENT) {
-		/* other files (logs) may be in it: remove them too */
-		DIR *d = opendir(path);
+	/* Out of the way first, under a name box_list() skips: what another
+	 * process still writes by path (a monitor's exit, a late update)
+	 * then fails instead of leaving a file behind. */
+	if (path_of(path, sizeof(path), ctx, "boxes", id, NULL) < 0)
+		return -ENAMETOOLONG;
+	snprintf(gone, sizeof(gone), "%s/boxes/.gone-%s", ctx->state_dir, id);
+	if (rename(path, gone) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	{
+		DIR *d = opendir(gone);
 		struct dirent *e;
 
 		while (d && (e = readdir(d)))
-			if (e->d_name[0] != '.')
+			if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, ".."))
 				unlinkat(dirfd(d), e->d_name, 0);
 		if (d)
 			closedir(d);
-		if (rmdir(path) < 0 && errno != ENOENT)
-			return -errno;
 	}
+	if (rmdir(gone) < 0 && errno != ENOENT)
+		return -errno;
 	return 0;
 }
 
@@ -614,8 +630,18 @@ int box_state_remove_stillborn(const box_ctx *ctx, const char *id, int lockfd)
 	int nl = 0;
 	ssize_t n;
 
-	if (path_of(path, sizeof(path), ctx, "boxes", id, "state.json") < 0 || access(path, F_OK) == 0)
+	if (path_of(path, sizeof(path), ctx, "boxes", id, "state.json") < 0)
 		return 0;
+	if (access(path, F_OK) == 0) {
+		/* there, and readable: a box */
+		json_t *root = load_json(ctx, id);
+
+		if (root) {
+			json_decref(root);
+			return 0;
+		}
+		/* damaged: cleaned up as a creation that died */
+	}
 	n = pread(lockfd, buf, sizeof(buf) - 1, 0);
 	buf[n > 0 ? n : 0] = '\0';
 	for (char *p = buf, *e; nl < 9 && (e = strchr(p, '\n')); p = e + 1) {
@@ -722,9 +748,13 @@ int box_state_rename(struct box *b, const char *name)
 		return box_err_errno(-r, "box %.12s: rename", b->id);
 	}
 	if (b->name) {
-		char path[PATH_MAX];
+		char path[PATH_MAX], target[80];
+		ssize_t n;
 
-		if (path_of(path, sizeof(path), b->ctx, "names", b->name, NULL) == 0)
+		/* only if it is still ours (this handle's name may be stale) */
+		if (path_of(path, sizeof(path), b->ctx, "names", b->name, NULL) == 0 &&
+		    (n = readlink(path, target, sizeof(target) - 1)) == 64 &&
+		    memcmp(target, b->id, 64) == 0)
 			unlink(path);
 	}
 	free(b->name);

@@ -771,6 +771,29 @@ static void test_rename_and_pids(void **state)
 	box_config_free(cfg);
 }
 
+/* A state.json that is not a box's (damaged, or written by hand): never
+ * a crash; box_gc() cleans it up. */
+static void test_damaged_state(void **state)
+{
+	static const char id[] = "abcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcd";
+	static const char *const bad[] = { "[]", "{", "", "\"text\"" };
+	char cmd[1024];
+	box *b = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(cmd, sizeof(cmd),
+			 "mkdir -p %1$s/boxes/%2$s && printf '%3$s' > %1$s/boxes/%2$s/state.json && "
+			 "echo '0 0 0 x' > %1$s/boxes/%2$s/exit && : > %1$s/boxes/%2$s/lock",
+			 harness_state_dir(), id, bad[i]);
+		assert_int_equal(system(cmd), 0);
+		assert_int_equal(box_open(harness_ctx(), id, &b), -ENOENT);
+		assert_int_equal(box_gc(harness_ctx()), 1);
+		snprintf(cmd, sizeof(cmd), "test ! -e %s/boxes/%s", harness_state_dir(), id);
+		assert_int_equal(system(cmd), 0);
+	}
+}
+
 static int count_ids(const char *id, void *user)
 {
 	(void)id;
@@ -829,6 +852,7 @@ int main(void)
 		cmocka_unit_test(test_open_status_and_verbs),
 		cmocka_unit_test(test_gc_after_a_crashed_creator),
 		cmocka_unit_test(test_gc_after_a_creation_that_died),
+		cmocka_unit_test(test_damaged_state),
 		cmocka_unit_test(test_rename_and_pids),
 		cmocka_unit_test(test_list),
 	};

@@ -393,6 +393,42 @@ static void test_symlinked_target_stays_inside(void **state)
 	assert_int_equal(system(outside), 0);
 }
 
+/* An image whose /proc (or /dev) is a symlink must not move the box's own
+ * mounts: procfs over the box's root would leave /proc/sys writable,
+ * out of reach of the masks. */
+static void test_hostile_symlinks_for_the_boxs_mounts(void **state)
+{
+	static const char *const hostile[] = { "proc", "dev", "sys" };
+	char root[] = "/tmp/libbox-hostile-XXXXXX", cmd[700];
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+		box_config *cfg = harness_config(ARGV("/bin/sh", "-c", "echo RAN; cat /../sys/kernel/hostname"));
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %1$s/* && cp -a %2$s/. %1$s/ && rm -rf %1$s/%3$s && ln -s / %1$s/%3$s",
+			 root, harness_rootfs(), hostile[i]);
+		assert_int_equal(system(cmd), 0);
+		assert_int_equal(box_config_set_rootfs(cfg, root), 0);
+		harness_run(cfg, &res);
+		if (res.rc != -ELOOP)
+			fail_msg("%s -> /: box ran (%d, %s): %s", hostile[i], res.rc, res.msg, res.out);
+		assert_contains(res.msg, hostile[i]);
+		assert_not_contains(res.out, "RAN");
+	}
+	/* a mount of the caller's that resolves to the root itself */
+	{
+		box_config *cfg = harness_config(ARGV("/bin/true"));
+
+		assert_int_equal(box_config_add_mount(cfg, "tmpfs", "tmpfs", "/.", NULL), 0);
+		harness_run(cfg, &res);
+		assert_int_equal(res.rc, -EINVAL);
+		assert_contains(res.msg, "mount tmpfs on ");
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_tmpfs_mount(void **state)
 {
 	box_config *cfg = harness_config(ARGV("/bin/sh", "-c", "echo hi > /scratch/f && cat /scratch/f && grep ' /scratch ' /proc/self/mountinfo"));
@@ -836,6 +872,7 @@ int main(void)
 		T(test_readonly_root),
 		T(test_bind_mounts),
 		T(test_symlinked_target_stays_inside),
+		T(test_hostile_symlinks_for_the_boxs_mounts),
 		T(test_tmpfs_mount),
 		T(test_user_and_groups),
 		T(test_caller_fds_not_inherited),

@@ -404,7 +404,7 @@ static int create_v1(const struct box_cg_host *h, const struct box_config *cfg, 
 {
 	for (int c = 0; c < CTRL_COUNT; c++) {
 		char rel[PATH_MAX], base[PATH_MAX], dir[PATH_MAX];
-		const char *in_mount;
+		const char *in_mount = "";
 		int r;
 
 		if (!h->v1_mount[c]) {
@@ -425,6 +425,7 @@ static int create_v1(const struct box_cg_host *h, const struct box_config *cfg, 
 		if (cg->v1_dir[c])
 			continue;
 		r = box_rel(parent, h->v1_self[c], id, rel, sizeof(rel));
+		in_mount = rel;
 		if (r == 0)
 			r = hier_base(h->v1_mount[c], h->v1_root[c], rel, base, sizeof(base), &in_mount);
 		if (r == 0)
@@ -677,16 +678,46 @@ static int procs_fd(struct box_cgroup *cg)
 	return -1;
 }
 
+/* cgroup.procs whole, however long (a number cut in two would name
+ * another process). */
+static char *read_procs(int dirfd)
+{
+	int fd = openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+	size_t len = 0, cap = 65536;
+	char *buf = fd >= 0 ? malloc(cap) : NULL;
+	ssize_t n;
+
+	while (buf && (n = read(fd, buf + len, cap - 1 - len)) > 0) {
+		len += (size_t)n;
+		if (len == cap - 1) {
+			char *grown = realloc(buf, cap * 2);
+
+			if (!grown) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = grown;
+			cap *= 2;
+		}
+	}
+	if (buf)
+		buf[len] = '\0';
+	if (fd >= 0)
+		close(fd);
+	return buf;
+}
+
 int box_cgroup_pids(struct box_cgroup *cg, int *pids, int max)
 {
-	char buf[65536];
-	int fd = procs_fd(cg), n = 0, r;
+	_cleanup_free_ char *buf = NULL;
+	int fd = procs_fd(cg), n = 0;
 
 	if (fd < 0)
 		return -ENOTSUP;
-	r = box_cg_read(fd, "cgroup.procs", buf, sizeof(buf));
-	if (r < 0)
-		return r;
+	buf = read_procs(fd);
+	if (!buf)
+		return -errno ? -errno : -ENOMEM;
 	for (char *p = buf; *p;) {
 		long pid = strtol(p, &p, 10);
 
@@ -704,11 +735,11 @@ int box_cgroup_pids(struct box_cgroup *cg, int *pids, int max)
 /* Signal every pid in cgroup.procs; returns how many there were. */
 static int signal_procs(int dirfd, int sig)
 {
-	char buf[65536];
-	int n = 0, r = box_cg_read(dirfd, "cgroup.procs", buf, sizeof(buf));
+	_cleanup_free_ char *buf = read_procs(dirfd);
+	int n = 0;
 
-	if (r < 0)
-		return r;
+	if (!buf)
+		return -errno ? -errno : -ENOMEM;
 	for (char *p = buf; *p;) {
 		pid_t pid = (pid_t)strtol(p, &p, 10);
 
@@ -739,7 +770,11 @@ int box_cgroup_kill(struct box_cgroup *cg, int sig)
 	 * do not die on v1 */
 	was_frozen = box_cgroup_frozen(cg);
 	r = box_cgroup_freeze(cg, true);
+	/* frozen, nothing forks: one pass is all of them (twice if the
+	 * freezer could not be used) */
 	signal_procs(fd, sig);
+	if (r < 0)
+		signal_procs(fd, sig);
 	if (r == 0 && (!was_frozen || sig == SIGKILL))
 		box_cgroup_freeze(cg, false);
 	box_err_clear();

@@ -11,13 +11,18 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include <stdbool.h>
+
 #include "internal.h"
 
-static int openat2_in_root(int rootfd, const char *path, int flags)
+/* strict: no symlink at all on the way (the box's own mounts: /proc must
+ * be a directory named proc, not a link to / that puts procfs over the
+ * box's root, out of the masks' reach). */
+static int openat2_in_root(int rootfd, const char *path, int flags, bool strict)
 {
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | (strict ? RESOLVE_NO_SYMLINKS : 0),
 	};
 	int fd;
 
@@ -27,9 +32,9 @@ static int openat2_in_root(int rootfd, const char *path, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
-int box_open_in_root(int rootfd, const char *path, int flags)
+int box_open_in_root(int rootfd, const char *path, int flags, bool strict)
 {
-	return openat2_in_root(rootfd, path, flags);
+	return openat2_in_root(rootfd, path, flags, strict);
 }
 
 static int copy_path(char *buf, const char *path)
@@ -48,7 +53,7 @@ static int copy_path(char *buf, const char *path)
  * followed inside the root and its target created (runc does the same),
  * at most 40 times.  Works in place on buf (PATH_MAX bytes); returns an
  * O_PATH fd of the directory or -errno. */
-static int mkdir_p(int rootfd, char *buf, mode_t mode)
+static int mkdir_p(int rootfd, char *buf, mode_t mode, bool strict)
 {
 	char tmp[PATH_MAX], link[PATH_MAX];
 	int links = 0;
@@ -65,7 +70,7 @@ restart:
 		end = strchrnul(p, '/');
 		saved = *end;
 		*end = '\0';
-		fd = openat2_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
+		fd = openat2_in_root(rootfd, buf, O_PATH | O_DIRECTORY, strict);
 		if (fd >= 0) {
 			close(fd);
 		} else if (fd != -ENOENT) {
@@ -76,7 +81,7 @@ restart:
 
 			if (sep)
 				*sep = '\0';
-			pfd = openat2_in_root(rootfd, sep ? buf : "/", O_PATH | O_DIRECTORY);
+			pfd = openat2_in_root(rootfd, sep ? buf : "/", O_PATH | O_DIRECTORY, strict);
 			if (sep)
 				*sep = '/';
 			if (pfd < 0)
@@ -87,7 +92,9 @@ restart:
 						    : -1;
 
 				r = n < 0 ? -errno : 0;
-				if (n > 0 && ++links > 40) {
+				if (n > 0 && strict) {
+					r = -ELOOP;
+				} else if (n > 0 && ++links > 40) {
 					r = -ELOOP;
 				} else if (n > 0) {
 					/* a dangling symlink: restart from its
@@ -113,18 +120,18 @@ restart:
 			break;
 		p = end + 1;
 	}
-	return openat2_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
+	return openat2_in_root(rootfd, buf, O_PATH | O_DIRECTORY, strict);
 }
 
-int box_mkdir_in_root(int rootfd, const char *path, mode_t mode)
+int box_mkdir_in_root(int rootfd, const char *path, mode_t mode, bool strict)
 {
 	char buf[PATH_MAX];
 	int r = copy_path(buf, path);
 
-	return r < 0 ? r : mkdir_p(rootfd, buf, mode);
+	return r < 0 ? r : mkdir_p(rootfd, buf, mode, strict);
 }
 
-int box_mkfile_in_root(int rootfd, const char *path, mode_t mode)
+int box_mkfile_in_root(int rootfd, const char *path, mode_t mode, bool strict)
 {
 	char buf[PATH_MAX], name[NAME_MAX + 1];
 	char *slash;
@@ -139,7 +146,10 @@ int box_mkfile_in_root(int rootfd, const char *path, mode_t mode)
 		return -EISDIR;
 	if (slash)
 		*slash = '\0';
-	fd = slash ? mkdir_p(rootfd, buf, 0755) : openat2_in_root(rootfd, "/", O_PATH | O_DIRECTORY);
+	/* mkdir_p may rewrite buf (a dangling link's target): from here on
+	 * only the parent's fd is used */
+	fd = slash ? mkdir_p(rootfd, buf, 0755, strict)
+		   : openat2_in_root(rootfd, "/", O_PATH | O_DIRECTORY, strict);
 	if (fd < 0)
 		return fd;
 	f = openat(fd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
@@ -147,10 +157,14 @@ int box_mkfile_in_root(int rootfd, const char *path, mode_t mode)
 		close(f);
 	else if (errno != EEXIST)
 		r = -errno;
-	if (slash)
-		*slash = '/';
+	if (r == 0) {
+		/* the file itself, never a link in its place */
+		r = openat(fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (r < 0)
+			r = -errno;
+	}
 	close(fd);
-	return r < 0 ? r : openat2_in_root(rootfd, buf, O_PATH);
+	return r;
 }
 
 int box_mkdir_p(const char *path, mode_t mode)

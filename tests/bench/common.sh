@@ -91,6 +91,9 @@ bench_cg_track() {
 bench_cleanup() {
 	local d id
 	set +e
+	# a second INT or TERM must not cut the clean-up short (exit 130 in
+	# this EXIT trap would end it where it is)
+	trap '' INT TERM
 	if declare -F bench_cleanup_hook >/dev/null; then
 		bench_cleanup_hook
 	fi

@@ -249,6 +249,11 @@ int main(int argc, char **argv)
 				break;
 		}
 	}
+	/* a last line without its newline (a process that keeps the pipe
+	 * open, outside a pid namespace) is still the box's */
+	for (int i = 0; i < 2; i++)
+		if (s[i].len)
+			record(s[i].name, s[i].buf, s[i].len, 0);
 	while (waitid(P_PID, (id_t)pid, &si, WEXITED | __WALL) < 0 && errno == EINTR)
 		;
 	record_exit(si.si_code == CLD_EXITED ? si.si_status : -1,
