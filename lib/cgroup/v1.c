@@ -198,12 +198,14 @@ int box_cg_v1_freeze(struct box_cgroup *cg, bool frozen)
 	r = box_cg_write(cg->fd[CTRL_FREEZER], cg->v1_dir[CTRL_FREEZER], "freezer.state", want);
 	if (r < 0)
 		return r;
-	/* FREEZING until every task has stopped */
-	for (int i = 0; i < 5000; i++) {
+	/* FREEZING until every task has stopped: usually within microseconds,
+	 * so look soon, then less often (5 s in all) */
+	for (long waited = 0, step = 20000, i = 0; waited < 5000000000L;
+	     waited += step, step = step < 1000000 ? step * 2 : step, i++) {
 		if (box_cg_read(cg->fd[CTRL_FREEZER], "freezer.state", buf, sizeof(buf)) > 0 &&
 		    strncmp(buf, want, strlen(want)) == 0)
 			return 0;
-		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+		nanosleep(&(struct timespec){ 0, step }, NULL);
 		if (frozen && i % 100 == 99)
 			box_cg_write(cg->fd[CTRL_FREEZER], cg->v1_dir[CTRL_FREEZER], "freezer.state",
 				     want);

@@ -189,11 +189,12 @@ int box_cg_v2_freeze(struct box_cgroup *cg, bool frozen)
 
 	if (r < 0)
 		return r;
-	for (int i = 0; i < 5000; i++) {
+	for (long waited = 0, step = 20000; waited < 5000000000L;
+	     waited += step, step = step < 1000000 ? step * 2 : step) {
 		if (box_cg_read_key(cg->v2fd, "cgroup.events", "frozen", &state) == 0 &&
 		    state == (frozen ? 1 : 0))
 			return 0;
-		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+		nanosleep(&(struct timespec){ 0, step }, NULL);
 	}
 	return box_err(ETIMEDOUT, "cgroup %s: not %s after 5 s", cg->path,
 		       frozen ? "frozen" : "thawed");
