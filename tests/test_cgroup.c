@@ -166,16 +166,24 @@ static void test_fork_bomb_is_stopped_by_pids_max(void **state)
 	(void)state;
 	assert_int_equal(box_config_set_limit(cfg, BOX_LIMIT_PIDS, 40), 0);
 	b = start(cfg);
-	for (int i = 0; i < 50; i++) {
+	/* the kernel refused its forks (it hit the limit)... */
+	for (int i = 0; i < 500 && cgroup_key(b, "pids.events", "max") == 0; i++) {
 		uint64_t pids = stat_of(b, BOX_STAT_PIDS_CURRENT);
 
 		most = pids > most ? pids : most;
-		msleep(20);
+		msleep(2);
 	}
-	/* it grew to its limit and never past it; the kernel refused forks */
-	print_message("# at most %llu tasks\n", (unsigned long long)most);
-	assert_true(most >= 20 && most <= 40);
 	assert_true(cgroup_key(b, "pids.events", "max") > 0);
+	/* ...and it never got past it (a bomb may also burn out between two
+	 * looks, so how close it came is not asserted) */
+	for (int i = 0; i < 250; i++) {
+		uint64_t pids = stat_of(b, BOX_STAT_PIDS_CURRENT);
+
+		most = pids > most ? pids : most;
+		msleep(2);
+	}
+	print_message("# at most %llu tasks seen\n", (unsigned long long)most);
+	assert_true(most <= 40);
 	/* the host is unharmed: we can still fork */
 	assert_int_equal(system("true"), 0);
 	/* and everything of the bomb goes with the box */
