@@ -18,6 +18,7 @@
 #ifndef LIBBOX_BOX_H
 #define LIBBOX_BOX_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -451,6 +452,40 @@ BOX_EXPORT int box_list(box_ctx *ctx, box_list_fn fn, void *user);
  * BOX_STATUS_UNKNOWN): remove their cgroups and state.  Returns the number
  * of boxes cleaned up, or -errno. */
 BOX_EXPORT int box_gc(box_ctx *ctx);
+
+/* ---------------------------------------------------------------------
+ * A CI sandbox in one call
+ * ------------------------------------------------------------------- */
+
+typedef struct box_sandbox_result box_sandbox_result;
+
+/* Run cfg's command as a sandboxed step and wait for it.  On top of cfg
+ * (its root, binds such as a writable workspace, limits, user...): the
+ * root is read-only, /tmp a tmpfs (unless cfg mounts one there), the
+ * network its own namespace with loopback only, a cgroup is required, and
+ * stdin is /dev/null.  Its stdout and stderr are kept, up to output_cap
+ * bytes each (the rest is read and dropped).  After timeout_ms (0: no
+ * limit) every process of the box is killed.  *out gets the result; free
+ * it with box_sandbox_result_free().  Returns 0 (whatever the command
+ * did) or the negative errno of making the box. */
+BOX_EXPORT int box_sandbox_run(box_ctx *ctx, const box_config *cfg, int64_t timeout_ms,
+			       int64_t output_cap, box_sandbox_result **out);
+/* The exit code (-1 when killed), the killing signal (0 if none), whether
+ * the OOM killer or the timeout ended it (1 or 0), its peak memory in
+ * bytes (UINT64_MAX if unknown), the wall time in ms. */
+BOX_EXPORT int box_sandbox_exit_code(const box_sandbox_result *r);
+BOX_EXPORT int box_sandbox_signal(const box_sandbox_result *r);
+BOX_EXPORT int box_sandbox_oom(const box_sandbox_result *r);
+BOX_EXPORT int box_sandbox_timed_out(const box_sandbox_result *r);
+BOX_EXPORT uint64_t box_sandbox_peak_memory(const box_sandbox_result *r);
+BOX_EXPORT int64_t box_sandbox_wall_ms(const box_sandbox_result *r);
+/* What the command wrote (NUL-terminated; *len, if not NULL, gets the
+ * length, which may hold NULs), owned by the result. */
+BOX_EXPORT const char *box_sandbox_stdout(const box_sandbox_result *r, size_t *len);
+BOX_EXPORT const char *box_sandbox_stderr(const box_sandbox_result *r, size_t *len);
+/* Which output was cut at the cap: 1 stdout, 2 stderr, 3 both. */
+BOX_EXPORT int box_sandbox_truncated(const box_sandbox_result *r);
+BOX_EXPORT void box_sandbox_result_free(box_sandbox_result *r);
 
 /* Create, start, wait for and destroy a box: one call for embedders.
  * *exit_code and *signal as for box_wait().

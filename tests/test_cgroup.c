@@ -501,6 +501,63 @@ static void test_cpuset(void **state)
 	assert_contains(res.out, "Cpus_allowed_list:\t0\n");
 }
 
+static void test_sandbox(void **state)
+{
+	box_sandbox_result *r = NULL;
+	box_config *cfg;
+	size_t n;
+
+	(void)state;
+	/* output kept, the root read-only, /tmp writable, loopback only */
+	cfg = harness_config(ARGV("/bin/sh", "-c", "echo out; echo err >&2; touch /x 2>/dev/null || echo ro; "
+						  "touch /tmp/t && echo tmp; ls /sys/class/net; exit 3"));
+	assert_int_equal(box_sandbox_run(harness_ctx(), cfg, 10000, 4096, &r), 0);
+	assert_int_equal(box_sandbox_exit_code(r), 3);
+	assert_int_equal(box_sandbox_signal(r), 0);
+	assert_string_equal(box_sandbox_stdout(r, &n), "out\nro\ntmp\nlo\n");
+	assert_int_equal(n, 14);
+	assert_string_equal(box_sandbox_stderr(r, NULL), "err\n");
+	assert_int_equal(box_sandbox_timed_out(r) | box_sandbox_oom(r) | box_sandbox_truncated(r), 0);
+	assert_true(box_sandbox_peak_memory(r) > 0 && box_sandbox_peak_memory(r) != UINT64_MAX);
+	box_sandbox_result_free(r);
+	box_config_free(cfg);
+	/* the time limit ends all of it, the whole cgroup */
+	cfg = harness_config(ARGV("/bin/sh", "-c", "sleep 30 & sleep 30 & sleep 30"));
+	assert_int_equal(box_sandbox_run(harness_ctx(), cfg, 300, 4096, &r), 0);
+	assert_int_equal(box_sandbox_timed_out(r), 1);
+	assert_int_equal(box_sandbox_signal(r), SIGKILL);
+	assert_true(box_sandbox_wall_ms(r) >= 300 && box_sandbox_wall_ms(r) < 3000);
+	box_sandbox_result_free(r);
+	box_config_free(cfg);
+	/* the output cap */
+	cfg = harness_config(ARGV("/bin/sh", "-c", "yes | head -c 100000"));
+	assert_int_equal(box_sandbox_run(harness_ctx(), cfg, 10000, 10, &r), 0);
+	assert_int_equal(box_sandbox_exit_code(r), 0);
+	assert_int_equal(box_sandbox_truncated(r), 1);
+	assert_string_equal(box_sandbox_stdout(r, &n), "y\ny\ny\ny\ny\n");
+	box_sandbox_result_free(r);
+	box_config_free(cfg);
+	/* OOM */
+	cfg = harness_config(ARGV("/probe", "hog"));
+	assert_int_equal(box_config_set_limit(cfg, BOX_LIMIT_MEMORY, 32 << 20), 0);
+	assert_int_equal(box_sandbox_run(harness_ctx(), cfg, 10000, 4096, &r), 0);
+	assert_int_equal(box_sandbox_oom(r), 1);
+	assert_int_equal(box_sandbox_signal(r), SIGKILL);
+	assert_true(box_sandbox_peak_memory(r) >= 30u << 20);
+	box_sandbox_result_free(r);
+	box_config_free(cfg);
+	/* bad input, and a box that cannot be made */
+	cfg = harness_config(ARGV("/bin/true"));
+	assert_int_equal(box_sandbox_run(NULL, cfg, 0, 0, &r), -EINVAL);
+	assert_int_equal(box_sandbox_run(harness_ctx(), cfg, -1, 0, &r), -EINVAL);
+	assert_int_equal(box_config_set_rootfs(cfg, "/nonexistent"), 0);
+	assert_int_equal(box_sandbox_run(harness_ctx(), cfg, 0, 0, &r), -ENOENT);
+	assert_non_null(strstr(box_last_error(), "/nonexistent"));
+	box_config_free(cfg);
+	assert_int_equal(box_sandbox_exit_code(NULL), -1);
+	box_sandbox_result_free(NULL);
+}
+
 static int clean_setup(void **state)
 {
 	static struct leftovers before;
@@ -536,6 +593,7 @@ int main(void)
 		T(test_limits_reach_the_kernel),
 		T(test_devices_are_guarded),
 		T(test_cpuset),
+		T(test_sandbox),
 	};
 
 	return harness_main("cgroup", tests, sizeof(tests) / sizeof(tests[0]));

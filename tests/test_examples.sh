@@ -1,0 +1,47 @@
+#!/bin/bash
+# The examples of doc/examples, run as the documentation shows them, as TAP:
+#   test_examples.sh BUILDDIR ROOTFS
+set -u
+if [ -z "${LIBBOX_IN_THROWAWAY:-}" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		if [ "${CI:-}" = true ]; then echo "1..1"; echo "not ok 1 - needs root"; exit 1; fi
+		echo "1..0 # SKIP needs root"; exit 0
+	fi
+	LIBBOX_IN_THROWAWAY=1 exec unshare --net --mount --propagation private bash "$(readlink -f "$0")" "$@"
+fi
+build=$(readlink -f "$1")
+rootfs=$(readlink -f "$2")
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done; }
+ip link set lo up
+export LIBBOX_STATE=$(mktemp -d /tmp/libbox-examples.XXXXXX)
+export LIBBOX_CGROUP_PARENT=/libbox-test-examples-$$
+work=$(mktemp -d /tmp/libbox-examples-work.XXXXXX)
+cleanup() {
+	for m in $(awk '$9 == "cgroup" || $9 == "cgroup2" { print $5 }' /proc/self/mountinfo); do
+		[ -d "$m$LIBBOX_CGROUP_PARENT" ] && rmdir "$m$LIBBOX_CGROUP_PARENT"
+	done
+	rm -rf "$LIBBOX_STATE" "$work"
+}
+trap cleanup EXIT
+
+if command -v gcc >/dev/null; then
+	out=$("$build/doc/examples/ci_sandbox" "$rootfs" "$work" 2>&1)
+	st=$?
+	if [ $st = 0 ] && grep -q '^stdout: hello from the sandbox: 42$' <<<"$out" && grep -q 'timed out 0' <<<"$out"; then
+		ok "ci_sandbox.c builds and runs a C program with the host's gcc, read-only"
+	else
+		not_ok "ci_sandbox.c builds and runs a C program with the host's gcc, read-only" "status $st" "$out"
+	fi
+	if [ -x "$work/hello" ] && [ "$("$work/hello")" = "hello from the sandbox: 42" ]; then
+		ok "its workspace is the host's directory"
+	else
+		not_ok "its workspace is the host's directory" "$(ls -l "$work")"
+	fi
+else
+	not_ok "gcc is installed (for doc/examples/ci_sandbox.c)"
+fi
+echo "1..$n"
+[ $failed = 0 ]
