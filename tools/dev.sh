@@ -11,7 +11,7 @@ cd "$(dirname "$(readlink -f "$0")")/.."
 PACKAGES=(meson ninja-build pkg-config gcc libc6-dev
 	libcap-dev libseccomp-dev libnftnl-dev libmnl-dev zlib1g-dev libjansson-dev nettle-dev
 	libcmocka-dev busybox-static iproute2 procps util-linux abigail-tools binutils python3
-	qemu-system-x86 cpio kmod xz-utils tmux)
+	qemu-system-x86 cpio kmod xz-utils tmux lua5.4 liblua5.4-dev)
 
 deps() {
 	local missing=()
@@ -120,7 +120,10 @@ test_all() {
 	cp build-asan/meson-logs/testlog.json build-asan/testlog-asan.json
 	logs+=(build-asan/testlog-asan.json)
 
-	echo "== Python and Lua bindings: not written yet (issue 8), no tests to run"
+	echo "== Lua bindings (bindings/lua/tests, on build/)"
+	rm -f build/testlog-lua.json
+	bindings/lua/tests/run.sh -j build/testlog-lua.json build || rc=1
+	logs+=(build/testlog-lua.json)
 
 	read -r passed failed skipped < <(count "${logs[@]}")
 	if [ "${CI:-}" = true ] && [ "$skipped" -gt 0 ]; then
