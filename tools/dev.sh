@@ -11,7 +11,7 @@ cd "$(dirname "$(readlink -f "$0")")/.."
 PACKAGES=(meson ninja-build pkg-config gcc libc6-dev
 	libcap-dev libseccomp-dev libnftnl-dev libmnl-dev zlib1g-dev libjansson-dev nettle-dev
 	libcmocka-dev busybox-static iproute2 procps util-linux abigail-tools binutils python3
-	qemu-system-x86 cpio kmod xz-utils tmux lua5.4 liblua5.4-dev)
+	qemu-system-x86 cpio kmod xz-utils tmux lua5.4 liblua5.4-dev python3-pytest)
 
 deps() {
 	local missing=()
@@ -124,6 +124,10 @@ test_all() {
 	rm -f build/testlog-lua.json
 	bindings/lua/tests/run.sh -j build/testlog-lua.json build || rc=1
 	logs+=(build/testlog-lua.json)
+	echo "== Python bindings (bindings/python/tests, pytest, on build/)"
+	rm -f build/testlog-python.json
+	bindings/python/tests/run.sh -j build/testlog-python.json build || rc=1
+	logs+=(build/testlog-python.json)
 
 	read -r passed failed skipped < <(count "${logs[@]}")
 	if [ "${CI:-}" = true ] && [ "$skipped" -gt 0 ]; then

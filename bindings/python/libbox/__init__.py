@@ -220,7 +220,7 @@ def _raw(name: str, *args: Any) -> Any:
 def _call(name: str, *args: Any) -> int:
     """Call the C function name; a negative result raises the Error of its
     errno with box_last_error(), read at once in this thread."""
-    rc = _raw(name, *args)
+    rc = int(_raw(name, *args))
     if rc < 0:
         raise make_error(-rc, _dec(lib.box_last_error()) or None, name)
     return rc
@@ -442,7 +442,7 @@ class Config:
         """The command (``box_config_set_argv()``); argv[0] is looked up in
         the box's PATH when it has no slash.  A str is one word."""
         if isinstance(argv, (str, bytes, os.PathLike)):
-            argv = [argv]  # type: ignore[list-item]
+            argv = [argv]
         words = [_enc(a, "argv") for a in argv]
         arr = (ctypes.c_char_p * (len(words) + 1))(*words, None)
         _call("box_config_set_argv", self, len(words), arr)
@@ -569,8 +569,7 @@ class Config:
 
     # -- security ----------------------------------------------------------
 
-    def set_rlimit(self, resource: str, soft: Optional[int],
-                   hard: Optional[int] = ...) -> "Config":  # type: ignore[assignment]
+    def set_rlimit(self, resource: str, soft: Optional[int], hard: Any = ...) -> "Config":
         """A resource limit (``box_config_set_rlimit()``): resource "nofile",
         "RLIMIT_NOFILE", "nproc"...; None or RLIM_INFINITY is unlimited;
         hard defaults to soft."""
@@ -598,10 +597,12 @@ class Config:
         profile; or a SECCOMP_* constant with, for SECCOMP_PROFILE, the
         path."""
         if isinstance(mode, str) and mode.lower() in ("default", "unconfined"):
-            mode = SECCOMP_DEFAULT if mode.lower() == "default" else SECCOMP_UNCONFINED
-        elif not isinstance(mode, int):
-            mode, profile = SECCOMP_PROFILE, mode
-        _call("box_config_set_seccomp", self, int(mode), _enc_opt(profile, "seccomp profile"))
+            num = SECCOMP_DEFAULT if mode.lower() == "default" else SECCOMP_UNCONFINED
+        elif isinstance(mode, int):
+            num = mode
+        else:
+            num, profile = SECCOMP_PROFILE, mode
+        _call("box_config_set_seccomp", self, num, _enc_opt(profile, "seccomp profile"))
         return self
 
     def set_no_new_privs(self, on: bool = True) -> "Config":
@@ -765,7 +766,9 @@ def _rlim(v: Optional[int]) -> int:
 
 
 def _each(value: Any) -> Iterable[Any]:
-    return value.items() if isinstance(value, Mapping) else value
+    if isinstance(value, Mapping):
+        return list(value.items())
+    return list(value)
 
 
 def _kw_binds(cfg: Config, binds: Any) -> None:
@@ -908,7 +911,7 @@ def _resolve_stdio(specs: Sequence[Any], overrides: Sequence[Any]
     return fds, pipes
 
 
-class _Stdio_pipes:
+class _StdioPipes:
     """Within the block, the C config's stdio is what specs and overrides
     say (pipes made for PIPE); afterwards the children's ends are closed
     and the config's own stdio is back."""
@@ -921,7 +924,7 @@ class _Stdio_pipes:
         self.pipes: List[Tuple[int, int, int]] = []
         self.files: List[Optional[IO[bytes]]] = [None, None, None]
 
-    def __enter__(self) -> "_Stdio_pipes":
+    def __enter__(self) -> "_StdioPipes":
         if not self.active:
             return self
         self.cfg._lock.acquire()
@@ -929,7 +932,9 @@ class _Stdio_pipes:
             fds, self.pipes = _resolve_stdio(self.cfg._stdio, self.overrides)
             _call("box_config_set_stdio", self.cfg, *fds)
         except BaseException:
-            self._close_children()
+            for _, child, ours in self.pipes:
+                os.close(child)
+                os.close(ours)
             self.cfg._lock.release()
             raise
         return self
@@ -1050,7 +1055,7 @@ class Context:
         process's end of the pipe."""
         with _config_of(argv, kwargs) as cfg:
             out = _ffi.box_p()
-            with _Stdio_pipes(cfg, [stdin, stdout, stderr]) as pipes:
+            with _StdioPipes(cfg, [stdin, stdout, stderr]) as pipes:
                 _call("box_create", self, cfg, ctypes.byref(out))
             return Box._wrap(self, out, "creator", pipes.files)
 
@@ -1239,6 +1244,12 @@ class Box:
 
     _p: Any
     _released: bool
+    _exit: Optional[ExitStatus]
+    ctx: Context
+    kind: str
+    stdin: Optional[IO[bytes]]
+    stdout: Optional[IO[bytes]]
+    stderr: Optional[IO[bytes]]
 
     def __init__(self) -> None:
         raise TypeError("libbox.Box: made by Context.create(), Context.open() or Box.exec()")
@@ -1252,7 +1263,7 @@ class Box:
         b.ctx = ctx
         b.kind = kind
         b.stdin, b.stdout, b.stderr = files
-        b._exit: Optional[ExitStatus] = None
+        b._exit = None
         ctx._boxes.add(b)
         return b
 
@@ -1389,22 +1400,21 @@ class Box:
                                   f"box {self.short_id}: output not done after {timeout} s",
                                   "communicate")
                 for key, _ in sel.select(left):
-                    f = key.fileobj
-                    if f is self.stdin:
+                    if key.fileobj is self.stdin and self.stdin is not None:
                         try:
                             n = os.write(key.fd, view[:65536])
                         except BrokenPipeError:
                             n = len(view)
                         view = view[n:]
                         if not view:
-                            sel.unregister(f)
-                            f.close()  # type: ignore[union-attr]
+                            sel.unregister(key.fileobj)
+                            self.stdin.close()
                     else:
                         data = os.read(key.fd, 65536)
                         if data:
                             chunks[key.fd].append(data)
                         else:
-                            sel.unregister(f)
+                            sel.unregister(key.fileobj)
         finally:
             sel.close()
         out = b"".join(chunks[self.stdout.fileno()]) if self.stdout is not None and \
@@ -1493,7 +1503,7 @@ class Box:
                                         "tty": tty or None})
         with proc_cm as proc:
             out = _ffi.box_p()
-            with _Stdio_pipes(proc, [stdin, stdout, stderr]) as pipes:
+            with _StdioPipes(proc, [stdin, stdout, stderr]) as pipes:
                 _call("box_exec", self, proc, ctypes.byref(out))
             return Box._wrap(self.ctx, out, "exec", pipes.files)
 
@@ -1508,7 +1518,8 @@ class Box:
             text = ctypes.string_at(s)
         finally:
             lib.box_string_free(s)
-        return json.loads(text)
+        info: Dict[str, Any] = json.loads(text)
+        return info
 
     def rename(self, name: str) -> None:
         """Give the box another name (``box_rename()``)."""

@@ -231,7 +231,7 @@ def _tap() -> str:
     lines = [f"1..{len(_order)}"]
     for i, nodeid in enumerate(_order, 1):
         state, why = _results[nodeid]
-        name = nodeid.replace("#", "")
+        name = "python/" + nodeid.replace("#", "").split("tests/", 1)[-1]
         if state == "skip":
             lines.append(f"ok {i} {name} # SKIP {why}")
         elif state == "not ok":

@@ -126,6 +126,11 @@ def test_namespaces_and_init(ctx, rootfs) -> None:
     assert int(out_of(ctx, sh("echo $$"), rootfs=rootfs, namespaces=ns)) > 1
     assert out_of(ctx, sh("ls /sys/class/net"), rootfs=rootfs,
                   namespaces=["mount", "uts", "ipc", "pid", "net", "cgroup"]).split() == ["lo"]
+    maps = out_of(ctx, ["cat", "/proc/self/uid_map", "/proc/self/gid_map"], rootfs=rootfs,
+                  namespaces=libbox.NS_DEFAULT | libbox.NS_USER,
+                  uid_map=[(0, 0, 1), (1, 100000, 1000)], gid_map=[(0, 0, 1)])
+    assert [line.split() for line in maps.splitlines()] == [
+        ["0", "0", "1"], ["1", "100000", "1000"], ["0", "0", "1"]]
 
 
 def test_readonly_root_mounts_and_rlimits(ctx, rootfs, tmp_path: Path) -> None:
