@@ -43,5 +43,42 @@ if command -v gcc >/dev/null; then
 else
 	not_ok "gcc is installed (for doc/examples/ci_sandbox.c)"
 fi
+
+src=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+# example LABEL COMMAND...: the same step through a binding
+example() {
+	local label=$1 out st
+	shift
+	rm -rf "$work"/*
+	out=$("$@" "$rootfs" "$work" 2>&1)
+	st=$?
+	if [ $st = 0 ] && grep -q '^stdout: hello from the sandbox: 42$' <<<"$out"; then
+		ok "$label builds and runs a C program in the sandbox"
+	else
+		not_ok "$label builds and runs a C program in the sandbox" "status $st" "$out"
+	fi
+}
+if [ -x /usr/bin/python3 ]; then
+	LIBBOX_LIBRARY=$build/lib/libbox.so.1 PYTHONPATH=$src/bindings/python \
+		example "ci_sandbox.py" /usr/bin/python3 "$src/doc/examples/ci_sandbox.py"
+else
+	not_ok "python3 is installed (for doc/examples/ci_sandbox.py)"
+fi
+if command -v lua5.4 >/dev/null && [ -f "$build/bindings/lua/box.so" ]; then
+	LUA_CPATH="$build/bindings/lua/?.so;;" LD_LIBRARY_PATH=$build/lib \
+		example "ci_sandbox.lua" lua5.4 "$src/doc/examples/ci_sandbox.lua"
+else
+	not_ok "lua5.4 and the box module are there (for doc/examples/ci_sandbox.lua)"
+fi
+# the documents show the examples the tests run, as they are
+for pair in python:py lua:lua; do
+	doc=$src/doc/${pair%%:*}.md
+	file=$src/doc/examples/ci_sandbox.${pair##*:}
+	if diff <(sed -n '/^```'"${pair%%:*}"'$/,/^```$/p' "$doc" | sed '1d;$d') "$file" >/dev/null; then
+		ok "doc/${pair%%:*}.md shows doc/examples/ci_sandbox.${pair##*:} as it is"
+	else
+		not_ok "doc/${pair%%:*}.md shows doc/examples/ci_sandbox.${pair##*:} as it is"
+	fi
+done
 echo "1..$n"
 [ $failed = 0 ]
