@@ -123,7 +123,7 @@ static long self_maxrss(void)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: bench_start box   [-n N] [-w W] [--no-net] [--unconfined] [--init] [--phases]\n"
+		"usage: bench_start box   [-n N] [-w W] [--no-net] [--unconfined] [--init] [--phases] [--sandbox]\n"
 		"                         [--cgroup off|on] [--limits] [--cgroup-parent PATH] [--gap MS]\n"
 		"                         ROOTFS\n"
 		"       bench_start floor [-n N] [-w W] [PATH]\n"
@@ -376,7 +376,7 @@ static int mode_box(int argc, char **argv)
 {
 	const char *rootfs = NULL;
 	const char *const cmd[] = { "/bin/true" };
-	int n = 30, warm = 2, nonet = 0, unconfined = 0, init = 0, phases = 0;
+	int n = 30, warm = 2, nonet = 0, unconfined = 0, init = 0, phases = 0, sandbox = 0;
 	int cgroup = -1, limits = 0, gap = 0;
 	const char *parent = NULL;
 	char default_parent[64];
@@ -397,6 +397,8 @@ static int mode_box(int argc, char **argv)
 			nonet = 1;
 		else if (strcmp(argv[i], "--unconfined") == 0)
 			unconfined = 1;
+		else if (strcmp(argv[i], "--sandbox") == 0)
+			sandbox = 1; /* box_sandbox_run() instead of box_run() */
 		else if (strcmp(argv[i], "--init") == 0)
 			init = 1;
 		else if (strcmp(argv[i], "--phases") == 0)
@@ -478,7 +480,17 @@ static int mode_box(int argc, char **argv)
 		if (i == 0)
 			rss_before = self_maxrss();
 		t0 = now_ms();
-		if (!phases) {
+		if (sandbox) {
+			box_sandbox_result *res = NULL;
+
+			r = box_sandbox_run(ctx, cfg, 0, 1 << 16, &res);
+			if (r == 0) {
+				code = box_sandbox_exit_code(res);
+				sig = box_sandbox_signal(res);
+			}
+			box_sandbox_result_free(res);
+			t4 = now_ms();
+		} else if (!phases) {
 			r = box_run(ctx, cfg, &code, &sig);
 			t4 = now_ms();
 		} else {
