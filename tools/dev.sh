@@ -116,7 +116,7 @@ test_all() {
 	build build-asan -Db_sanitize=address,undefined -Db_lundef=false
 	echo "== tests under ASan + UBSan"
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		meson test -C build-asan --print-errorlogs --no-suite abi || rc=1
+		meson test -C build-asan --print-errorlogs --no-suite abi --no-suite examples || rc=1
 	cp build-asan/meson-logs/testlog.json build-asan/testlog-asan.json
 	logs+=(build-asan/testlog-asan.json)
 
