@@ -184,6 +184,9 @@ struct box_op {
 	mode_t mode;             /* OP_MKNOD, OP_MKDIR */
 	dev_t dev;               /* OP_MKNOD */
 	const struct box_cgroup *cg; /* OP_CGROUP_V1 */
+	int trees[8];            /* OP_CGROUP_V1: the box's v1 cgroup directories, cloned
+				    (open_tree) by the parent before the child's mounts
+				    could hide them; -1 where none */
 };
 
 struct box_plan {
@@ -195,6 +198,9 @@ struct box_cgroup;
 /* cg: the box's cgroup (NULL: none), for /sys/fs/cgroup in the box. */
 int box_plan_build(const struct box_config *cfg, const struct box_cgroup *cg, struct box_plan *plan);
 void box_plan_free(struct box_plan *plan);
+/* In the parent, before clone: clone what the plan binds from the host's
+ * cgroup hierarchies.  box_plan_free() closes them. */
+int box_plan_prepare(struct box_plan *plan);
 /* Describe op i for an error message, e.g. "mount proc on /proc". */
 void box_plan_describe(const struct box_plan *plan, size_t i, const char *rootfs, char *buf,
 		       size_t len);

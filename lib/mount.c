@@ -127,6 +127,8 @@ int box_plan_build(const struct box_config *cfg, const struct box_cgroup *cg, st
 				    ARRAY_SIZE(cgroup_tmpfs_opts)));
 			ADD(plan_add(p, OP_CGROUP_V1, "sys/fs/cgroup"));
 			op->cg = cg;
+			for (size_t k = 0; k < ARRAY_SIZE(op->trees); k++)
+				op->trees[k] = -1;
 			op->strict = true;
 			ADD(plan_add(p, OP_READONLY, "sys/fs/cgroup"));
 			op->strict = true;
@@ -174,8 +176,39 @@ oom:
 	return box_err(ENOMEM, "box_create: out of memory");
 }
 
+int box_plan_prepare(struct box_plan *p)
+{
+	for (size_t i = 0; i < p->nops; i++) {
+		struct box_op *op = &p->ops[i];
+		size_t k = 0;
+
+		if (op->kind != OP_CGROUP_V1)
+			continue;
+		for (int c = 0; c < CTRL_COUNT && k < ARRAY_SIZE(op->trees); c++) {
+			bool first = op->cg->v1_dir[c] != NULL;
+
+			for (int d = 0; first && d < c; d++)
+				if (op->cg->v1_dir[d] && strcmp(op->cg->v1_dir[d], op->cg->v1_dir[c]) == 0)
+					first = false;
+			if (!first)
+				continue;
+			op->trees[k] = open_tree(AT_FDCWD, op->cg->v1_dir[c],
+						 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+			if (op->trees[k] < 0)
+				return box_err_errno(errno, "open_tree %s", op->cg->v1_dir[c]);
+			k++;
+		}
+	}
+	return 0;
+}
+
 void box_plan_free(struct box_plan *p)
 {
+	for (size_t i = 0; i < p->nops; i++)
+		if (p->ops[i].kind == OP_CGROUP_V1)
+			for (size_t k = 0; k < ARRAY_SIZE(p->ops[i].trees); k++)
+				if (p->ops[i].trees[k] >= 0)
+					close(p->ops[i].trees[k]);
 	free(p->ops);
 	memset(p, 0, sizeof(*p));
 }
@@ -326,7 +359,8 @@ static int open_parent(int rootfd, const char *target, char *buf, size_t len, co
 /* Each v1 hierarchy the box is in, on TARGET/<its controllers>: a
  * read-only bind of the box's own cgroup directory, which is what a cgroup
  * mount in its cgroup namespace would show, at a fraction of the cost of
- * eight file system contexts. */
+ * eight file system contexts.  The parent cloned them (box_plan_prepare):
+ * with "/" as the root, the box's own /sys would hide the host's by now. */
 static int mount_cgroup_v1(const struct box_op *op, int rootfd)
 {
 	const struct box_cg_host *h;
@@ -337,24 +371,28 @@ static int mount_cgroup_v1(const struct box_op *op, int rootfd)
 	r = box_cg_host_get(&h); /* detected by the parent already: no work here */
 	if (r < 0)
 		return r;
-	for (int c = 0; c < CTRL_COUNT; c++) {
-		bool first = true;
+	for (int c = 0, k = 0; c < CTRL_COUNT; c++) {
+		bool first = cg->v1_dir[c] != NULL;
 		int fd;
 
-		if (!cg->v1_dir[c] || !h->v1_ctrls[c])
-			continue;
-		for (int d = 0; d < c; d++)
+		for (int d = 0; first && d < c; d++)
 			if (cg->v1_dir[d] && strcmp(cg->v1_dir[d], cg->v1_dir[c]) == 0)
 				first = false;
 		if (!first)
 			continue;
+		/* the same order as box_plan_prepare */
+		if (k >= (int)ARRAY_SIZE(op->trees) || op->trees[k] < 0 || !h->v1_ctrls[c])
+			return -EBADF;
 		if (snprintf(path, sizeof(path), "%s/%s", op->target, h->v1_ctrls[c]) >= (int)sizeof(path))
 			return -ENAMETOOLONG;
 		fd = box_mkdir_in_root(rootfd, path, 0755, true);
 		if (fd < 0)
 			return fd;
-		r = bind_host(cg->v1_dir[c], fd, false, MOUNT_ATTR_RDONLY | NOSUID_NODEV_NOEXEC, 0, 0);
+		r = set_attr(op->trees[k], MOUNT_ATTR_RDONLY | NOSUID_NODEV_NOEXEC, 0, 0, false);
+		if (r == 0)
+			r = attach(op->trees[k], fd);
 		close(fd);
+		k++;
 		if (r < 0)
 			return r;
 	}

@@ -216,11 +216,23 @@ static void reset_signals(void)
 /* The last steps before exec, the same for a box's first process and for
  * box_exec(): the user, the capabilities, no_new_privs, the working
  * directory, the command's path, the seccomp filter. */
-static void confine(const struct box_child_args *a, bool userns, char *path, size_t len)
+static void confine(const struct box_child_args *a, bool userns, bool chrooted, char *path,
+		    size_t len)
 {
 	const struct box_config *cfg = a->cfg;
 	char cwd[PATH_MAX];
 	int r;
+
+	/* A chroot, unlike pivot_root, can be left by whoever may call chroot:
+	 * behind it is the host's root.  That capability goes (and, with it,
+	 * the seccomp filter's chroot rule is moot). */
+	if (chrooted) {
+		cap_value_t c = CAP_SYS_CHROOT;
+
+		cap_set_flag((cap_t)a->caps, CAP_EFFECTIVE, 1, &c, CAP_CLEAR);
+		cap_set_flag((cap_t)a->caps, CAP_PERMITTED, 1, &c, CAP_CLEAR);
+		CHECK(a, STEP_BOUNDING, prctl(PR_CAPBSET_DROP, CAP_SYS_CHROOT, 0, 0, 0));
+	}
 
 	/* Without no_new_privs the kernel wants CAP_SYS_ADMIN to load a
 	 * filter, so it goes in while we still have it. */
@@ -262,7 +274,7 @@ static void confine(const struct box_child_args *a, bool userns, char *path, siz
 _Noreturn static void child_main(const struct box_child_args *a)
 {
 	const struct box_config *cfg = a->cfg;
-	bool userns = cfg->ns & BOX_NS_USER;
+	bool userns = cfg->ns & BOX_NS_USER, chrooted = false;
 	char path[PATH_MAX];
 	size_t failed;
 	int r, rootfd;
@@ -323,10 +335,14 @@ _Noreturn static void child_main(const struct box_child_args *a)
 		r = cfg->no_pivot ? -1 : (int)syscall(SYS_pivot_root, ".", ".");
 		if (r == 0) {
 			CHECK(a, STEP_PIVOT_ROOT, umount2(".", MNT_DETACH));
-		} else if (cfg->no_pivot || errno == EINVAL) {
-			/* e.g. the root is on the initramfs: move and chroot */
-			CHECK(a, STEP_CHROOT, mount(".", "/", NULL, MS_MOVE, NULL));
+		} else if (cfg->no_pivot || errno == EINVAL || errno == EBUSY) {
+			/* the root on the initramfs (EINVAL: moved over "/" first,
+			 * as switch_root does), or the host's own "/" as the root
+			 * (EBUSY: it is on top of "/" already): chroot */
+			if (errno != EBUSY || cfg->no_pivot)
+				CHECK(a, STEP_CHROOT, mount(".", "/", NULL, MS_MOVE, NULL));
 			CHECK(a, STEP_CHROOT, chroot("."));
+			chrooted = true;
 		} else {
 			fail(a, STEP_PIVOT_ROOT, errno, 0);
 		}
@@ -357,7 +373,7 @@ _Noreturn static void child_main(const struct box_child_args *a)
 			fail(a, STEP_TTY, -r, 0);
 	}
 
-	confine(a, userns, path, sizeof(path));
+	confine(a, userns, chrooted, path, sizeof(path));
 
 	umask(022);
 	box_msg_send(a->sync_fd, STEP_READY, 0, 0);
@@ -661,8 +677,15 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 	 * anyway (a user namespace). */
 	if (!devctl && !(local.ns & BOX_NS_USER))
 		local.caps &= ~(1ull << CAP_MKNOD);
+	/* Where the box will be chrooted (see child_main), CAP_SYS_CHROOT
+	 * goes for box_exec() too; the child drops it again if pivot_root
+	 * unexpectedly refuses. */
+	if (local.rootfs && (local.no_pivot || strcmp(local.rootfs, "/") == 0))
+		local.caps &= ~(1ull << CAP_SYS_CHROOT);
 	if (local.rootfs) {
 		r = box_plan_build(&local, b->cg, &plan);
+		if (r == 0)
+			r = box_plan_prepare(&plan);
 		if (r < 0)
 			goto out;
 	}
@@ -849,7 +872,7 @@ _Noreturn static void exec_child_main(const struct box_child_args *a, int box_pi
 			fail(a, STEP_TTY, -r, 0);
 	}
 	umask(022);
-	confine(a, userns, path, sizeof(path));
+	confine(a, userns, false, path, sizeof(path));
 	if (syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC) < 0)
 		fail(a, STEP_CLOSE_FDS, errno, 0);
 	execve(path, cfg->argv, a->envp);

@@ -661,6 +661,37 @@ static void test_chroot_fallback(void **state)
 	assert_ran(&res);
 	assert_contains(res.out, "bin\n");
 	assert_contains(res.out, "probe");
+	/* behind a chroot is the host: whoever may chroot could leave it */
+	cfg = harness_config(ARGV("/bin/sh", "-c", "grep -E 'CapEff|CapBnd' /proc/self/status"));
+	assert_int_equal(box_config_set_no_pivot(cfg, 1), 0);
+	harness_run(cfg, &res);
+	assert_ran(&res);
+	assert_contains(res.out, "CapEff:\t00000000a80025fb\n");
+	assert_contains(res.out, "CapBnd:\t00000000a80025fb\n");
+}
+
+/* The host's own "/" as the root (pivot_root refuses it: EBUSY): read-only,
+ * with the box's /proc, /dev and cgroup, and no way out of the chroot. */
+static void test_host_root(void **state)
+{
+	const char *argv[] = { "/bin/sh", "-c",
+			       "touch /libbox-host-root-probe && echo WROTE; "
+			       "grep -E 'CapEff' /proc/self/status; echo pid1=$(cat /proc/1/comm)",
+			       NULL };
+	box_config *cfg = NULL;
+
+	(void)state;
+	assert_int_equal(box_config_new(&cfg), 0);
+	assert_int_equal(box_config_set_rootfs(cfg, "/"), 0);
+	assert_int_equal(box_config_set_readonly_root(cfg, 1), 0);
+	assert_int_equal(box_config_set_argv(cfg, 3, argv), 0);
+	harness_run(cfg, &res);
+	assert_ran(&res);
+	assert_contains(res.out, "Read-only file system");
+	assert_not_contains(res.out, "WROTE");
+	assert_int_equal(access("/libbox-host-root-probe", F_OK), -1);
+	assert_contains(res.out, "CapEff:\t00000000a80025fb\n");
+	assert_contains(res.out, "pid1=sh\n"); /* its own pid namespace and /proc */
 }
 
 static void test_rlimits(void **state)
@@ -888,6 +919,7 @@ int main(void)
 		T(test_exec_failure_at_start),
 		T(test_user_namespace),
 		T(test_chroot_fallback),
+		T(test_host_root),
 		T(test_rlimits),
 		T(test_exec_joins_the_box),
 		T(test_tty),
