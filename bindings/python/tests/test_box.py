@@ -523,6 +523,22 @@ def test_sandbox(ctx, rootfs, tmp_path: Path) -> None:
 
 
 @needs_sandbox
+def test_sandbox_on_the_host_root(ctx, tmp_path: Path) -> None:
+    """The host's own / as a read-only root, with the sandbox's own /tmp."""
+    work = tmp_path / "ws"
+    work.mkdir()
+    (tmp_path / "host-only").write_text("x")
+    r = ctx.sandbox(sh("touch /libbox-pytest-probe 2>/dev/null || echo ro; ls -A /tmp; "
+                       "echo hi > /mnt/f; cat /proc/1/comm"),
+                    rootfs="/", binds=[(work, "/mnt")], timeout=30)
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout == b"ro\nsh\n"  # read-only, an empty /tmp, its own pid 1
+    assert (work / "f").read_text() == "hi\n"
+    assert not os.path.exists("/libbox-pytest-probe")
+    assert ctx.list() == []
+
+
+@needs_sandbox
 def test_sandbox_timeout_cap_and_oom(ctx, rootfs) -> None:
     r = ctx.sandbox(sh("echo before; sleep 60"), rootfs=rootfs, timeout=0.3)
     assert r.timed_out and r.signal == signal.SIGKILL and r.stdout == b"before\n"
