@@ -35,6 +35,22 @@ static int make_id(char out[65])
 	return 0;
 }
 
+/* A handle with no process, fd or lock yet. */
+static struct box *handle_new(box_ctx *ctx)
+{
+	struct box *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->ctx = ctx;
+	b->pid = -1;
+	b->pidfd = -1;
+	b->tty_fd = -1;
+	b->sync_fd = -1;
+	b->lockfd = -1;
+	return b;
+}
+
 BOX_EXPORT int box_create(box_ctx *ctx, const box_config *cfg, box **out)
 {
 	struct box *b;
@@ -43,15 +59,9 @@ BOX_EXPORT int box_create(box_ctx *ctx, const box_config *cfg, box **out)
 	box_err_clear();
 	if (!ctx || !cfg || !out)
 		return box_err(EINVAL, "box_create: %s is NULL", !ctx ? "ctx" : !cfg ? "config" : "out");
-	b = calloc(1, sizeof(*b));
+	b = handle_new(ctx);
 	if (!b)
 		return box_err(ENOMEM, "box_create: out of memory");
-	b->ctx = ctx;
-	b->pid = -1;
-	b->pidfd = -1;
-	b->tty_fd = -1;
-	b->sync_fd = -1;
-	b->lockfd = -1;
 	b->init = cfg->init;
 	r = make_id(b->id);
 	if (r < 0) {
@@ -298,15 +308,9 @@ BOX_EXPORT int box_open(box_ctx *ctx, const char *name_or_id, box **out)
 	box_err_clear();
 	if (!ctx || !name_or_id || !out)
 		return box_err(EINVAL, "box_open: %s is NULL", !ctx ? "ctx" : !out ? "out" : "name");
-	b = calloc(1, sizeof(*b));
+	b = handle_new(ctx);
 	if (!b)
 		return box_err(ENOMEM, "box_open: out of memory");
-	b->ctx = ctx;
-	b->pid = -1;
-	b->pidfd = -1;
-	b->tty_fd = -1;
-	b->sync_fd = -1;
-	b->lockfd = -1;
 	b->opened = true;
 	r = box_state_resolve(ctx, name_or_id, b->id);
 	if (r == 0)
