@@ -8,10 +8,7 @@ set -u
 src=$1
 build=$2
 lib=$build/lib/libbox.so.1
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done; }
+. "$(dirname "$(readlink -f "$0")")/tap.sh"
 need() {
 	command -v "$1" >/dev/null && return 0
 	if [ "${CI:-}" = true ]; then not_ok "$1 is installed"; else n=$((n + 1)); echo "ok $n - # SKIP $1 is not installed"; fi
@@ -83,5 +80,4 @@ C
 		not_ok "pkg-config --cflags --libs libbox works after meson install" "pc=$pc" "$(cat "$tmp/cc" 2>/dev/null)"
 	fi
 fi
-echo "1..$n"
-[ $failed = 0 ]
+tap_end

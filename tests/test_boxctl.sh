@@ -3,19 +3,10 @@
 # throwaway network and mount namespace (nothing touches the host).
 #   test_boxctl.sh BOXCTL ROOTFS
 set -u
-if [ -z "${LIBBOX_IN_THROWAWAY:-}" ]; then
-	if [ "$(id -u)" != 0 ]; then
-		if [ "${CI:-}" = true ]; then echo "1..1"; echo "not ok 1 - needs root"; exit 1; fi
-		echo "1..0 # SKIP needs root"; exit 0
-	fi
-	LIBBOX_IN_THROWAWAY=1 exec unshare --net --mount --propagation private bash "$(readlink -f "$0")" "$@"
-fi
+. "$(dirname "$(readlink -f "$0")")/tap.sh"
+tap_throwaway "$0" "$@"
 boxctl=$(readlink -f "$1")
 rootfs=$(readlink -f "$2")
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done; }
 # check NAME WANT_STATUS WANT_OUTPUT_PATTERN CMD...: run CMD, compare
 check() {
 	local name=$1 want=$2 pattern=$3 out st
@@ -224,5 +215,4 @@ if [ "$(wc -l </proc/self/mountinfo)" = "$mounts_before" ]; then ok "no leftover
 ps -o pid= --ppid $$ >"$rootfs.children.$$"
 if [ "$(wc -l <"$rootfs.children.$$")" = 1 ]; then ok "no leftover processes"; else not_ok "no leftover processes" "$(cat "$rootfs.children.$$")"; fi
 rm -f "$rootfs.children.$$"
-echo "1..$n"
-[ $failed = 0 ]
+tap_end

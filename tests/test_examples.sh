@@ -2,19 +2,10 @@
 # The examples of doc/examples, run as the documentation shows them, as TAP:
 #   test_examples.sh BUILDDIR ROOTFS
 set -u
-if [ -z "${LIBBOX_IN_THROWAWAY:-}" ]; then
-	if [ "$(id -u)" != 0 ]; then
-		if [ "${CI:-}" = true ]; then echo "1..1"; echo "not ok 1 - needs root"; exit 1; fi
-		echo "1..0 # SKIP needs root"; exit 0
-	fi
-	LIBBOX_IN_THROWAWAY=1 exec unshare --net --mount --propagation private bash "$(readlink -f "$0")" "$@"
-fi
+. "$(dirname "$(readlink -f "$0")")/tap.sh"
+tap_throwaway "$0" "$@"
 build=$(readlink -f "$1")
 rootfs=$(readlink -f "$2")
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done; }
 ip link set lo up
 export LIBBOX_STATE=$(mktemp -d /tmp/libbox-examples.XXXXXX)
 export LIBBOX_CGROUP_PARENT=/libbox-test-examples-$$
@@ -80,5 +71,4 @@ for pair in python:py lua:lua; do
 		not_ok "doc/${pair%%:*}.md shows doc/examples/ci_sandbox.${pair##*:} as it is"
 	fi
 done
-echo "1..$n"
-[ $failed = 0 ]
+tap_end

@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Sourced by the shell tests: TAP counters and, for the tests that run
+# boxes, the throwaway namespaces.
+#
+#   . tap.sh; tap_throwaway "$0" "$@"   # root, then run again inside a new
+#                                       # network and mount namespace
+#   ok "what"; not_ok "what" [DETAIL...]; ...; tap_end
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	shift
+	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done
+}
+# Not root: skip (CI=true: fail).  Otherwise exec the script again inside
+# a throwaway network and mount namespace, unless already there.
+tap_throwaway() {
+	local script=$1
+	shift
+	[ -z "${LIBBOX_IN_THROWAWAY:-}" ] || return 0
+	if [ "$(id -u)" != 0 ]; then
+		if [ "${CI:-}" = true ]; then echo "1..1"; echo "not ok 1 - needs root"; exit 1; fi
+		echo "1..0 # SKIP needs root"
+		exit 0
+	fi
+	LIBBOX_IN_THROWAWAY=1 exec unshare --net --mount --propagation private bash "$(readlink -f "$script")" "$@"
+}
+tap_end() {
+	echo "1..$n"
+	[ "$failed" = 0 ]
+}
