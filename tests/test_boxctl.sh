@@ -58,6 +58,16 @@ check "-e and -w" 0 '^bar /srv/app$' run -e FOO=bar -w /srv/app sh -c 'echo $FOO
 check "-e KEY takes boxctl's value" 0 '^fromhost$' env LIBBOX_T=fromhost $boxctl run --rootfs "$rootfs" --cgroup-parent "$cgp" -e LIBBOX_T sh -c 'echo $LIBBOX_T'
 check "-u UID:GID" 0 '^1000 1002$' run -u 1000:1002 sh -c 'echo $(id -u) $(id -g)'
 check "-u UID takes group 0, as docker" 0 '^1000 0$' run -u 1000 sh -c 'echo $(id -u) $(id -g)'
+check "-u names the whole bad argument" 125 'invalid user "1000:abc"' run -u 1000:abc true
+check "--rootfs is not the global --root" 125 'unknown flag: --rootfs' $boxctl --rootfs x run true
+check "run -d: a missing command is 127, as in the foreground" 127 'nosuchcmd: executable file not found' run -d nosuchcmd
+check "run -d: a command that cannot run is 126" 126 'Permission denied' run -d /etc/passwd
+# the monitor outlives boxctl: holding an fd of boxctl's caller (here the
+# pipe of $(...)), it would keep the caller waiting as long as the box runs
+start=$(date +%s)
+check "run -d: the monitor keeps none of its caller's fds" 0 '^[0-9a-f]{64}$' sh -c "$boxctl run -d --rootfs $rootfs --cgroup-parent $cgp --name fdleak sleep 20 9>&1"
+if [ $(($(date +%s) - start)) -lt 10 ]; then ok "run -d returns at once"; else not_ok "run -d returns at once"; fi
+$boxctl rm -f fdleak >/dev/null
 check "-u rejects names" 125 'invalid user' run -u nobody true
 check "--hostname" 0 '^web$' run --hostname web hostname
 check "--read-only" 1 'Read-only file system' run --read-only touch /x
@@ -112,6 +122,8 @@ check "inspect of no such box" 1 'no such box: nope' $boxctl inspect nope
 check "stats --no-stream shows the limit" 0 ' / 64.00MiB' $boxctl stats --no-stream
 check "exec runs in the box" 0 '^hello from exec$' $boxctl exec busy sh -c 'echo hello from exec'
 check "exec sees the box's processes" 0 'while' $boxctl exec busy ps -o args
+check "exec -w to a missing directory is 125, not 127" 125 'No such file or directory' $boxctl exec -w /nonexistent busy true
+check "exec of a missing command is 127" 127 'executable file not found' $boxctl exec busy nosuchcmd
 check "exec -u -w -e" 0 '^1000 /tmp 7$' $boxctl exec -u 1000 -w /tmp -e N=7 busy sh -c 'echo $(id -u) $(pwd) $N'
 check "exec exit status" 3 '' $boxctl exec busy sh -c 'exit 3'
 check "exec of a missing command is 127" 127 'not found' $boxctl exec busy nosuch

@@ -158,10 +158,12 @@ static void record_exit(int code, int sig, int oom)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
-	if (write(fd, line, (size_t)n) == n && fsync(fd) == 0 && close(fd) == 0)
+	if (write(fd, line, (size_t)n) == n && fsync(fd) == 0 && close(fd) == 0) {
 		rename(tmp, path);
-	else
-		unlink(tmp);
+		return;
+	}
+	close(fd); /* (after a failed close, EBADF: harmless) */
+	unlink(tmp);
 }
 
 int main(int argc, char **argv)
@@ -169,7 +171,7 @@ int main(int argc, char **argv)
 	struct stream *s = calloc(2, sizeof(*s));
 	const char *oom = NULL, *rm[3] = { NULL, NULL, NULL };
 	pid_t pid = -1;
-	int pidfd, open_streams = 2;
+	int pidfd, open_streams = 2, r;
 	siginfo_t si = { 0 };
 
 	if (!s)
@@ -254,10 +256,13 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 2; i++)
 		if (s[i].len)
 			record(s[i].name, s[i].buf, s[i].len, 0);
-	while (waitid(P_PID, (id_t)pid, &si, WEXITED | __WALL) < 0 && errno == EINTR)
+	/* no status, nothing recorded: the box ends as "unknown", not as a
+	 * made-up exit */
+	while ((r = waitid(P_PID, (id_t)pid, &si, WEXITED | __WALL)) < 0 && errno == EINTR)
 		;
-	record_exit(si.si_code == CLD_EXITED ? si.si_status : -1,
-		    si.si_code == CLD_EXITED ? 0 : si.si_status, oom_kills(oom) > 0);
+	if (r == 0)
+		record_exit(si.si_code == CLD_EXITED ? si.si_status : -1,
+			    si.si_code == CLD_EXITED ? 0 : si.si_status, oom_kills(oom) > 0);
 	if (logfd >= 0)
 		close(logfd);
 	if (rm[0]) {

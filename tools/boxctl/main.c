@@ -81,7 +81,8 @@ int main(int argc, char **argv)
 	int r;
 
 	/* global options, before the verb */
-	while (argc >= 2 && strncmp(argv[1], "--root", 6) == 0) {
+	while (argc >= 2 && strncmp(argv[1], "--root", 6) == 0 &&
+	       (argv[1][6] == '\0' || argv[1][6] == '=')) {
 		if (argv[1][6] == '=') {
 			root = argv[1] + 7;
 		} else if (argv[1][6] == '\0' && argc >= 3) {

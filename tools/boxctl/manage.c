@@ -409,9 +409,11 @@ struct stats_row {
 	double t0;
 };
 
+#define STATS_MAX 256
+
 struct stats {
 	box_ctx *ctx;
-	struct stats_row rows[256];
+	struct stats_row rows[STATS_MAX];
 	int n;
 };
 
@@ -423,20 +425,31 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* A row for b; 0, or 1 (said) when the table is full. */
+static int stats_add(struct stats *s, box *b)
+{
+	if (s->n >= STATS_MAX) {
+		boxctl_error("stats: more than %d boxes", STATS_MAX);
+		return 1;
+	}
+	snprintf(s->rows[s->n].id, sizeof(s->rows[0].id), "%s", box_id(b));
+	snprintf(s->rows[s->n].name, sizeof(s->rows[0].name), "%s", box_name(b));
+	s->n++;
+	return 0;
+}
+
 static int stats_collect(const char *id, void *user)
 {
 	struct stats *s = user;
 	box *b = NULL;
+	int r = 0;
 
-	if (s->n >= 256 || box_open(s->ctx, id, &b) < 0)
-		return 0;
-	if (box_status(b) == BOX_STATUS_RUNNING || box_status(b) == BOX_STATUS_PAUSED) {
-		snprintf(s->rows[s->n].id, sizeof(s->rows[0].id), "%s", id);
-		snprintf(s->rows[s->n].name, sizeof(s->rows[0].name), "%s", box_name(b));
-		s->n++;
-	}
+	if (box_open(s->ctx, id, &b) < 0)
+		return 0; /* removed meanwhile */
+	if (box_status(b) == BOX_STATUS_RUNNING || box_status(b) == BOX_STATUS_PAUSED)
+		r = stats_add(s, b);
 	box_close(b);
-	return 0;
+	return r;
 }
 
 /* Take a sample of every row; print the table unless first (the cpu
@@ -512,20 +525,21 @@ int cmd_stats(box_ctx *ctx, int argc, char **argv)
 		return r < 0 ? 0 : r;
 	}
 	if (optind < argc) {
-		for (int i = optind; i < argc && s->n < 256; i++) {
+		for (int i = optind; i < argc; i++) {
 			box *b = open_box(ctx, argv[i]);
 
-			if (!b) {
+			r = b ? stats_add(s, b) : 1;
+			box_close(b);
+			if (r) {
 				free(s);
 				return 1;
 			}
-			snprintf(s->rows[s->n].id, sizeof(s->rows[0].id), "%s", box_id(b));
-			snprintf(s->rows[s->n].name, sizeof(s->rows[0].name), "%s", box_name(b));
-			s->n++;
-			box_close(b);
 		}
-	} else {
-		box_list(ctx, stats_collect, s);
+	} else if ((r = box_list(ctx, stats_collect, s)) != 0) {
+		if (r < 0)
+			boxctl_error("%s", box_last_error());
+		free(s);
+		return 1;
 	}
 	/* the cpu column needs two samples, one second apart */
 	stats_print(s, true);

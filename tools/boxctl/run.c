@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -229,7 +230,12 @@ static int io_limit(box_config *cfg, int kind, char *spec, bool rate)
 }
 
 /* The value of a library failure: print its message, return 125. */
-static int lib_fail(int r);
+static int lib_fail(int r)
+{
+	(void)r;
+	boxctl_error("%s", box_last_error());
+	return 125;
+}
 
 /* -u UID[:GID]: numeric ids; as docker for a user without a passwd
  * entry, group 0 unless given. */
@@ -237,21 +243,17 @@ static int set_user(box_config *cfg, char *spec, const char *verb)
 {
 	char *colon = strchr(spec, ':');
 	uint32_t uid, gid = 0;
+	int bad;
 
 	if (colon)
-		*colon++ = '\0';
-	if (parse_u32(spec, &uid) < 0 || (colon && parse_u32(colon, &gid) < 0))
+		*colon = '\0';
+	bad = parse_u32(spec, &uid) < 0 || (colon && parse_u32(colon + 1, &gid) < 0);
+	if (colon)
+		*colon++ = ':';
+	if (bad)
 		return boxctl_usage_error(verb, "invalid user \"%s\": want UID[:GID] (numeric; "
 						"names do not exist yet)", spec);
 	return box_config_set_user(cfg, uid, gid) < 0 ? lib_fail(-1) : 0;
-}
-
-/* The value of a library failure: print its message, return 125. */
-static int lib_fail(int r)
-{
-	(void)r;
-	boxctl_error("%s", box_last_error());
-	return 125;
 }
 
 static int add_volume(box_config *cfg, char *spec)
@@ -426,9 +428,28 @@ static void oom_file(box *b, char *out, size_t len)
 	box_string_free(text);
 }
 
+/* docker's convention: 127 the command is not found, 126 it cannot be
+ * invoked, 125 the box could not be made.  box_start() fails only when
+ * execve does; box_create() reports its lookup of the command as
+ * "COMMAND: ...". */
+static int exit_status_for(int r, bool started, const char *cmd)
+{
+	const char *msg = box_last_error();
+	size_t n = strlen(cmd);
+	bool about_cmd = started || (strncmp(msg, cmd, n) == 0 && msg[n] == ':');
+
+	boxctl_error("%s", msg);
+	if (about_cmd && r == -ENOENT)
+		return 127;
+	if (about_cmd && (r == -EACCES || r == -ENOEXEC || started))
+		return 126;
+	return 125;
+}
+
 /* boxctl run -d: a child makes and starts the box (so it is the box's
  * parent and owner), reports the id, then becomes the monitor. */
-static int run_detached(box_ctx *ctx, box_config *cfg, int remove, int64_t log_max)
+static int run_detached(box_ctx *ctx, box_config *cfg, const char *cmd, int remove,
+			int64_t log_max)
 {
 	char mon[PATH_MAX], buf[1200];
 	int rep[2];
@@ -453,18 +474,26 @@ static int run_detached(box_ctx *ctx, box_config *cfg, int remove, int64_t log_m
 	if (m == 0) {
 		char self[PATH_MAX], dir[PATH_MAX], pidbuf[16], oom[PATH_MAX], maxbuf[24];
 		const char *args[20];
-		int out[2], err[2], k = 0, null;
+		int out[2], err[2], k = 0, null, r;
 		box *b = NULL;
 		ssize_t sn;
 
 		close(rep[0]);
 		setsid();
-		if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
-		    box_config_set_stdio(cfg, -1, out[1], err[1]) < 0 ||
-		    box_config_set_annotation(cfg, "boxctl.detached", "true") < 0 ||
-		    box_create(ctx, cfg, &b) < 0 || box_start(b) < 0) {
-			dprintf(rep[1], "E%s", box_last_error());
+		if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+			boxctl_error("pipe: %s", strerror(errno));
 			_exit(125);
+		}
+		if (box_config_set_stdio(cfg, -1, out[1], err[1]) < 0 ||
+		    box_config_set_annotation(cfg, "boxctl.detached", "true") < 0)
+			_exit(lib_fail(-1));
+		/* the same exit status as a foreground run's (125, 126, 127) */
+		if ((r = box_create(ctx, cfg, &b)) < 0)
+			_exit(exit_status_for(r, false, cmd));
+		if ((r = box_start(b)) < 0) {
+			r = exit_status_for(r, true, cmd);
+			box_destroy(b);
+			_exit(r);
 		}
 		close(out[1]);
 		close(err[1]);
@@ -499,13 +528,16 @@ static int run_detached(box_ctx *ctx, box_config *cfg, int remove, int64_t log_m
 		if (write(rep[1], box_id(b), 64) != 64)
 			_exit(125);
 		close(rep[1]);
-		/* the pipes on 3 and 4 (moved out of the way first: dup2 onto
-		 * itself would keep close-on-exec), nothing on the terminal */
+		/* nothing on the terminal; the pipes on 3 and 4 (moved out of
+		 * the way first: dup2 onto itself would keep close-on-exec);
+		 * nothing else of ours or our caller's (the monitor outlives
+		 * us: an inherited pipe would stay open as long) */
 		out[0] = fcntl(out[0], F_DUPFD_CLOEXEC, 10);
 		err[0] = fcntl(err[0], F_DUPFD_CLOEXEC, 10);
 		null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (out[0] < 0 || err[0] < 0 || dup2(out[0], 3) < 0 || dup2(err[0], 4) < 0 ||
-		    null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+		if (out[0] < 0 || err[0] < 0 || null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+		    dup2(null, 2) < 0 || dup2(out[0], 3) < 0 || dup2(err[0], 4) < 0 ||
+		    syscall(SYS_close_range, 5, ~0u, 0) < 0)
 			_exit(127);
 		execv(mon, (char *const *)args);
 		_exit(127);
@@ -516,8 +548,14 @@ static int run_detached(box_ctx *ctx, box_config *cfg, int remove, int64_t log_m
 	close(rep[0]);
 	buf[len] = '\0';
 	if (len != 64) {
-		waitpid(m, NULL, 0);
-		boxctl_error("%s", len && buf[0] == 'E' ? buf + 1 : "the box could not be started");
+		int st = 0;
+
+		/* the child said why on stderr, and exits as a foreground run */
+		while (waitpid(m, &st, 0) < 0 && errno == EINTR)
+			;
+		if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
+			return WEXITSTATUS(st);
+		boxctl_error("the box could not be started");
 		return 125;
 	}
 	printf("%s\n", buf);
@@ -607,24 +645,6 @@ static int relay_tty(box *b, int interactive, int *code, int *sig)
 	if (sfd >= 0)
 		close(sfd);
 	return box_wait(b, code, sig);
-}
-
-/* docker's convention: 127 the command is not found, 126 it cannot be
- * invoked, 125 the box could not be made.  box_start() fails only when
- * execve does; box_create() reports its lookup of the command as
- * "COMMAND: ...". */
-static int exit_status_for(int r, bool started, const char *cmd)
-{
-	const char *msg = box_last_error();
-	size_t n = strlen(cmd);
-	bool about_cmd = started || (strncmp(msg, cmd, n) == 0 && msg[n] == ':');
-
-	boxctl_error("%s", msg);
-	if (about_cmd && r == -ENOENT)
-		return 127;
-	if (about_cmd && (r == -EACCES || r == -ENOEXEC || started))
-		return 126;
-	return 125;
 }
 
 int cmd_run(box_ctx *ctx, int argc, char **argv)
@@ -842,7 +862,7 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (detach) {
-		status = run_detached(ctx, cfg, remove, log_max);
+		status = run_detached(ctx, cfg, argv[optind], remove, log_max);
 		goto out;
 	}
 	/* Block the forwarded signals before the box exists, so none is lost;
@@ -980,8 +1000,7 @@ int cmd_exec(box_ctx *ctx, int argc, char **argv)
 	r = box_exec(b, cfg, &e);
 	if (r < 0) {
 		/* as docker exec: 126 cannot invoke, 127 not found */
-		boxctl_error("%s", box_last_error());
-		status = r == -ENOENT ? 127 : r == -EACCES || r == -ENOEXEC ? 126 : 125;
+		status = exit_status_for(r, false, argv[optind + 1]);
 		goto out;
 	}
 	r = tty ? relay_tty(e, interactive, &code, &sig) : wait_forwarding(e, &code, &sig);
