@@ -75,7 +75,7 @@ BOX_EXPORT int box_create(box_ctx *ctx, const box_config *cfg, box **out)
 		r = box_state_create(b, cfg, canon ? canon : cfg->rootfs);
 	}
 	if (r < 0) {
-		free(b);
+		handle_free(b);
 		return r;
 	}
 	r = box_spawn(b, cfg);

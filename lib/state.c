@@ -186,6 +186,7 @@ static int generate_name(const box_ctx *ctx, const char *id, char *out, size_t l
 static int write_atomic(const char *path, const char *data, size_t len)
 {
 	char tmp[PATH_MAX];
+	ssize_t n;
 	int fd, r = 0;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, getpid()) >= (int)sizeof(tmp))
@@ -193,8 +194,11 @@ static int write_atomic(const char *path, const char *data, size_t len)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, data, len) != (ssize_t)len || fsync(fd) < 0)
-		r = -errno ? -errno : -EIO;
+	n = write(fd, data, len);
+	if (n != (ssize_t)len)
+		r = n < 0 ? -errno : -EIO;
+	else if (fsync(fd) < 0)
+		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
 	if (r == 0 && rename(tmp, path) < 0)

@@ -125,12 +125,15 @@ int box_cg_write(int dirfd, const char *dir, const char *file, const char *value
 {
 	int fd = openat(dirfd, file, O_WRONLY | O_CLOEXEC);
 	size_t len = strlen(value);
+	ssize_t n;
 	int r = 0;
 
 	if (fd < 0)
 		return box_err_errno(errno, "cgroup %s: open %s", dir, file);
-	if (write(fd, value, len) != (ssize_t)len)
-		r = box_err_errno(errno, "cgroup %s: write \"%s\" to %s", dir, value, file);
+	n = write(fd, value, len);
+	if (n != (ssize_t)len)
+		r = box_err_errno(n < 0 ? errno : EIO, "cgroup %s: write \"%s\" to %s", dir, value,
+				  file);
 	close(fd);
 	return r;
 }
@@ -338,7 +341,9 @@ static int enable_v2_controllers(const char *dir)
 		return -errno;
 	if (box_cg_read(fd, "cgroup.controllers", buf, sizeof(buf)) > 0) {
 		buf[strcspn(buf, "\n")] = '\0';
-		for (char *tok = strtok(buf, " "); tok; tok = strtok(NULL, " ")) {
+		char *save = NULL;
+
+		for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
 			char plus[64];
 
 			snprintf(plus, sizeof(plus), "+%s", tok);

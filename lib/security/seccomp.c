@@ -431,6 +431,7 @@ static void cache_store(const char *dir, const char *path, const struct box_bpf 
 {
 	char tmp[PATH_MAX];
 	size_t len = bpf->len * sizeof(struct sock_filter);
+	bool ok;
 	int fd;
 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
@@ -440,8 +441,10 @@ static void cache_store(const char *dir, const char *path, const struct box_bpf 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
-	if (write(fd, bpf->filter, len) != (ssize_t)len || fsync(fd) < 0 || close(fd) < 0 ||
-	    rename(tmp, path) < 0)
+	ok = write(fd, bpf->filter, len) == (ssize_t)len && fsync(fd) == 0;
+	if (close(fd) < 0)
+		ok = false;
+	if (!ok || rename(tmp, path) < 0)
 		unlink(tmp);
 }
 
@@ -449,6 +452,7 @@ static int read_profile(const char *path, char **out, size_t *len)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
+	ssize_t n;
 	char *buf;
 
 	if (fd < 0 || fstat(fd, &st) < 0)
@@ -459,9 +463,10 @@ static int read_profile(const char *path, char **out, size_t *len)
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf)
 		return box_err(ENOMEM, "seccomp profile %s: out of memory", path);
-	if (read(fd, buf, (size_t)st.st_size) != st.st_size) {
+	n = read(fd, buf, (size_t)st.st_size);
+	if (n != st.st_size) {
 		free(buf);
-		return box_err_errno(errno ? errno : EIO, "seccomp profile %s: read", path);
+		return box_err_errno(n < 0 ? errno : EIO, "seccomp profile %s: read", path);
 	}
 	*out = buf;
 	*len = (size_t)st.st_size;

@@ -87,11 +87,19 @@ restart:
 			if (pfd < 0)
 				return pfd;
 			if (mkdirat(pfd, p, mode) < 0) {
-				ssize_t n = errno == EEXIST
+				int e = errno;
+				ssize_t n = e == EEXIST
 						    ? readlinkat(pfd, p, link, sizeof(link) - 1)
 						    : -1;
 
-				r = n < 0 ? -errno : 0;
+				if (n >= 0)
+					r = 0;
+				else if (e == EEXIST)
+					/* EINVAL: not a link, made meanwhile (another
+					 * box on this root): the next round opens it */
+					r = errno == EINVAL ? 0 : -errno;
+				else
+					r = -e;
 				if (n > 0 && strict) {
 					r = -ELOOP;
 				} else if (n > 0 && ++links > 40) {
