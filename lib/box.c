@@ -339,11 +339,11 @@ BOX_EXPORT int box_exec(box *b, const box_config *proc, box **out)
 	if (st != BOX_STATUS_RUNNING)
 		return box_err(st == BOX_STATUS_PAUSED ? EAGAIN : ESRCH, "box %.12s is %s, not running",
 			       b->id, box_status_name(st));
-	e = calloc(1, sizeof(*e));
+	e = handle_new(b->ctx);
 	if (!e)
 		return box_err(ENOMEM, "box_exec: out of memory");
-	*e = (struct box){ .ctx = b->ctx, .pid = -1, .pidfd = -1, .tty_fd = -1, .sync_fd = -1, .lockfd = -1,
-			   .exec = true, .started = true };
+	e->exec = true;
+	e->started = true;
 	memcpy(e->id, b->id, sizeof(e->id));
 	e->name = b->name ? strdup(b->name) : NULL;
 	r = box_spawn_exec(b, proc, e);
@@ -462,13 +462,12 @@ struct gc {
 static int gc_one(const char *id, void *user)
 {
 	struct gc *g = user;
-	box *b = calloc(1, sizeof(*b));
+	box *b = handle_new(g->ctx);
 	int lock;
 
 	if (!b)
 		return -ENOMEM;
-	*b = (struct box){ .ctx = g->ctx, .pid = -1, .pidfd = -1, .tty_fd = -1, .sync_fd = -1, .lockfd = -1,
-			   .opened = true };
+	b->opened = true;
 	snprintf(b->id, sizeof(b->id), "%s", id);
 	/* wait for a box_create() in progress to record its pid */
 	lock = box_state_lock(g->ctx, id);
