@@ -271,6 +271,43 @@ static void confine(const struct box_child_args *a, bool userns, bool chrooted, 
 
 }
 
+/* Close every fd but the child's own: until box_start() it would hold the
+ * creator's other files open, among them the lock files of other boxes
+ * being made at the same time (flock follows the open file).  No heap. */
+static void close_all_but_ours(const struct box_child_args *a)
+{
+	int keep[64], n = 0, lo = 0;
+
+	keep[n++] = a->sync_fd;
+	for (int i = 0; i < 3; i++)
+		keep[n++] = a->stdio[i];
+	for (int i = 0; i < a->njoin; i++)
+		keep[n++] = a->join_fds[i];
+	for (size_t i = 0; a->plan && i < a->plan->nops; i++) {
+		const struct box_op *op = &a->plan->ops[i];
+
+		for (size_t k = 0; op->kind == OP_CGROUP_V1 && k < ARRAY_SIZE(op->trees); k++)
+			if (op->trees[k] >= 0 && n < (int)ARRAY_SIZE(keep))
+				keep[n++] = op->trees[k];
+	}
+	/* ascending, then close each gap between them */
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+			int t = keep[j];
+
+			keep[j] = keep[j - 1];
+			keep[j - 1] = t;
+		}
+	for (int i = 0; i < n; i++) {
+		if (keep[i] < lo)
+			continue;
+		if (keep[i] > lo)
+			syscall(SYS_close_range, (unsigned)lo, (unsigned)keep[i] - 1, 0);
+		lo = keep[i] + 1;
+	}
+	syscall(SYS_close_range, (unsigned)lo, ~0u, 0);
+}
+
 _Noreturn static void child_main(const struct box_child_args *a)
 {
 	const struct box_config *cfg = a->cfg;
@@ -286,6 +323,7 @@ _Noreturn static void child_main(const struct box_child_args *a)
 	close(a->parent_fd);
 	if (a->lock_fd >= 0)
 		close(a->lock_fd);
+	close_all_but_ours(a);
 	/* The setup creates device nodes and directories with exact modes;
 	 * the command gets the usual 022 (set below). */
 	umask(0);

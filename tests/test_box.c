@@ -3,6 +3,7 @@
  * users, fds, the init, exit statuses. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -471,6 +472,28 @@ static void test_caller_fds_not_inherited(void **state)
 	close(fd);
 }
 
+/* Between box_create() and box_start() the box's first process holds none
+ * of its creator's files (another box's lock among them): the write end
+ * of a pipe we close is closed everywhere, the reader sees end of file. */
+static void test_created_box_holds_no_caller_fd(void **state)
+{
+	box_config *cfg = harness_config(ARGV("/bin/true"));
+	struct pollfd p = { .events = POLLIN };
+	int pipefd[2];
+	box *b = NULL;
+
+	(void)state;
+	assert_int_equal(pipe(pipefd), 0); /* no O_CLOEXEC on purpose */
+	assert_int_equal(box_create(harness_ctx(), cfg, &b), 0);
+	close(pipefd[1]);
+	p.fd = pipefd[0];
+	assert_int_equal(poll(&p, 1, 2000), 1);
+	assert_true(p.revents & POLLHUP);
+	close(pipefd[0]);
+	assert_int_equal(box_destroy(b), 0);
+	box_config_free(cfg);
+}
+
 static void test_dev_nodes_and_umask(void **state)
 {
 	box_config *cfg = harness_config(ARGV("/bin/sh", "-c",
@@ -907,6 +930,7 @@ int main(void)
 		T(test_tmpfs_mount),
 		T(test_user_and_groups),
 		T(test_caller_fds_not_inherited),
+		T(test_created_box_holds_no_caller_fd),
 		T(test_dev_nodes_and_umask),
 		T(test_env_and_cwd),
 		T(test_network_none_has_lo_up),
