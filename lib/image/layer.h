@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Image layers: reading a tar or tar+gzip stream into a directory safely,
+ * and writing a directory (a box's overlay upper) back as a layer.
+ *
+ * This is the contract between the layer code (image/tar.c, image/gzip.c)
+ * and the store (image/store.c and friends).  Internal: nothing here is
+ * exported. */
+#ifndef LIBBOX_IMAGE_LAYER_H
+#define LIBBOX_IMAGE_LAYER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* "sha256:" + 64 hex + NUL */
+#define BOX_DIGEST_LEN 72
+
+enum box_unpack_mode {
+	/* A layer of its own, to be stacked by overlayfs: `.wh.NAME` becomes a
+	 * 0/0 character device NAME, `.wh..wh..opq` sets trusted.overlay.opaque=y
+	 * on its directory. */
+	BOX_UNPACK_OVERLAY,
+	/* Applied on top of what the directory already holds (the copy
+	 * fallback, and `import`): `.wh.NAME` removes NAME, `.wh..wh..opq`
+	 * empties its directory of what earlier layers put there. */
+	BOX_UNPACK_APPLY,
+};
+
+struct box_unpack_opts {
+	enum box_unpack_mode mode;
+	/* Create device nodes (the store's owner may mknod); otherwise an
+	 * entry that is a device is an error naming it. */
+	bool allow_devices;
+	/* Keep ownership (chown) as the archive says; otherwise files belong
+	 * to the caller. */
+	bool keep_owner;
+	/* Refuse a stream whose unpacked bytes would exceed this (0: none). */
+	uint64_t max_bytes;
+	/* The digest the compressed (as read) stream must have, or NULL not to
+	 * check; a mismatch fails the unpack with EBADMSG. */
+	const char *expect_digest;
+	/* Called now and then with the bytes read from fd so far (may be NULL). */
+	void (*progress)(uint64_t bytes_read, void *user);
+	void *user;
+};
+
+struct box_layer_info {
+	char digest[BOX_DIGEST_LEN];  /* sha256 of the stream as stored (compressed or not) */
+	char diff_id[BOX_DIGEST_LEN]; /* sha256 of the uncompressed tar */
+	uint64_t size;                /* bytes of the stream as stored */
+	uint64_t unpacked;            /* bytes of file content written/read */
+	uint64_t entries;
+	bool gzip;
+};
+
+/* Read a tar or tar+gzip stream (told apart by its magic bytes) from fd to
+ * its end, into the directory dirfd (empty for BOX_UNPACK_OVERLAY).  Every
+ * path is resolved inside dirfd; an entry that would escape it, a
+ * malformed whiteout, a corrupt or truncated stream or a digest mismatch
+ * is an error (box_err naming the entry, negative errno).  On error the
+ * directory holds an unspecified part of the layer: the caller removes it.
+ * info may be NULL. */
+int box_layer_unpack(int fd, int dirfd, const struct box_unpack_opts *opts,
+		     struct box_layer_info *info);
+
+/* Write the tree at dirfd (an overlay upper, or any directory) to fd as a
+ * tar (gzip: tar+gzip) layer: PAX headers for long names, big sizes and
+ * xattrs; overlayfs whiteouts (0/0 character devices, and directories with
+ * trusted.overlay.opaque=y) become `.wh.NAME` and `.wh..wh..opq` entries.
+ * Entries are in a stable order, so the same tree gives the same bytes
+ * (mtimes as found).  info may be NULL. */
+int box_layer_write(int dirfd, int fd, bool gzip, struct box_layer_info *info);
+
+#endif
