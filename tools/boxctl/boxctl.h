@@ -42,5 +42,8 @@ void boxctl_restore_logs(const char *keep, const char *dir);
 void boxctl_mark_stopped(box_ctx *ctx, box *b);
 /* docker stop: SIGTERM, SIGKILL after seconds; 0 or -1 (box_last_error). */
 int boxctl_stop_box(box *b, int seconds);
+/* boxctl stop of the box named what, and of the box its restart policy
+ * may be making again meanwhile; 0 or -1 (said). */
+int boxctl_stop_for_good(box_ctx *ctx, const char *what, int seconds);
 
 #endif

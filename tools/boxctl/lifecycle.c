@@ -86,9 +86,67 @@ static void wait_owner(json_t *root)
 	}
 }
 
+static json_t *inspect_json(box *b)
+{
+	char *text = box_inspect(b);
+	json_t *root = text ? json_loads(text, 0, NULL) : NULL;
+
+	box_string_free(text);
+	return root;
+}
+
+static const char *annotation(json_t *root, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(root, "annotations"), key));
+}
+
+/* boxctl stop and restart.  A box with a restart policy may be in the
+ * middle of being made again by its monitor, which would not see a mark
+ * put in the old box's directory: wait for the process that owned the box
+ * we stopped to be done and, if it made the box again, stop that one too. */
+int boxctl_stop_for_good(box_ctx *ctx, const char *what, int seconds)
+{
+	char created[64] = "";
+
+	for (int round = 0; round < 5; round++) {
+		box *b = NULL;
+		json_t *root;
+		int r;
+
+		if (box_open(ctx, what, &b) < 0) {
+			if (round > 0)
+				return 0;
+			boxctl_error("%s", box_last_error());
+			return -1;
+		}
+		root = inspect_json(b);
+		if (round > 0 && (box_status(b) != BOX_STATUS_RUNNING ||
+				  strcmp(json_string_value(json_object_get(root, "created")) ?: "",
+					 created) == 0)) {
+			json_decref(root);
+			box_close(b);
+			return 0;
+		}
+		snprintf(created, sizeof(created), "%s",
+			 json_string_value(json_object_get(root, "created")) ?: "");
+		boxctl_mark_stopped(ctx, b);
+		r = boxctl_stop_box(b, seconds);
+		if (r < 0)
+			boxctl_error("%s", box_last_error());
+		box_close(b);
+		if (r < 0 || !annotation(root, "boxctl.restart")) {
+			json_decref(root);
+			return r;
+		}
+		wait_owner(root);
+		json_decref(root);
+	}
+	return 0;
+}
+
 static int start_one(box_ctx *ctx, const char *what, bool restarted)
 {
-	char keep[PATH_MAX], dir[PATH_MAX], id[65], name[160], *text;
+	char keep[PATH_MAX], dir[PATH_MAX], id[65], name[160];
 	const char **args = NULL;
 	json_t *root, *recorded;
 	box *b = NULL;
@@ -103,12 +161,8 @@ static int start_one(box_ctx *ctx, const char *what, bool restarted)
 		box_close(b); /* as docker: starting a running box does nothing */
 		return 0;
 	}
-	text = box_inspect(b);
-	root = text ? json_loads(text, 0, NULL) : NULL;
-	box_string_free(text);
-	recorded = json_loads(json_string_value(json_object_get(json_object_get(root, "annotations"),
-								 "boxctl.args")) ?: "",
-			      0, NULL);
+	root = inspect_json(b);
+	recorded = json_loads(annotation(root, "boxctl.args") ?: "", 0, NULL);
 	if (!json_is_array(recorded)) {
 		boxctl_error("box %s was not made by boxctl run -d: nothing records how to start "
 			     "it again",
@@ -143,8 +197,7 @@ static int start_one(box_ctx *ctx, const char *what, bool restarted)
 	}
 	b = NULL;
 	{
-		const char *count = json_string_value(
-			json_object_get(json_object_get(root, "annotations"), "boxctl.restarts"));
+		const char *count = annotation(root, "boxctl.restarts");
 
 		boxctl_again = (struct boxctl_again){ .id = id, .name = name, .keep = keep,
 						      .restarts = (count ? atoi(count) : 0) +
@@ -226,22 +279,9 @@ static int start_or_restart(box_ctx *ctx, int argc, char **argv, bool restart)
 	if (optind >= argc)
 		return boxctl_usage_error(verb, "\"%s\" needs at least one box", verb);
 	for (int i = optind; i < argc; i++) {
-		if (restart) {
-			box *b = NULL;
-
-			if (box_open(ctx, argv[i], &b) < 0) {
-				boxctl_error("%s", box_last_error());
-				failed = 1;
-				continue;
-			}
-			boxctl_mark_stopped(ctx, b);
-			if (boxctl_stop_box(b, seconds) < 0) {
-				boxctl_error("%s", box_last_error());
-				box_close(b);
-				failed = 1;
-				continue;
-			}
-			box_close(b);
+		if (restart && boxctl_stop_for_good(ctx, argv[i], seconds) < 0) {
+			failed = 1;
+			continue;
 		}
 		if (start_one(ctx, argv[i], restarted) != 0)
 			failed = 1;

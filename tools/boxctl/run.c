@@ -674,8 +674,8 @@ static bool restart_policy_valid(const char *p)
 }
 
 /* The run's arguments, as an annotation (a JSON array), for boxctl start;
- * and the restarts so far. */
-static int record_args(box_config *cfg, int argc, char **argv)
+ * the restart policy and the restarts so far. */
+static int record_args(box_config *cfg, int argc, char **argv, const char *restart)
 {
 	json_t *a = json_array();
 	char *text, n[16];
@@ -694,6 +694,8 @@ static int record_args(box_config *cfg, int argc, char **argv)
 	snprintf(n, sizeof(n), "%d", boxctl_again.restarts);
 	if (r == 0 && boxctl_again.id)
 		r = box_config_set_annotation(cfg, "boxctl.restarts", n);
+	if (r == 0 && restart)
+		r = box_config_set_annotation(cfg, "boxctl.restart", restart);
 	return r;
 }
 
@@ -919,7 +921,7 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 	}
 	/* what boxctl start needs to make the box again; under its id and name
 	 * when it is made again */
-	if (record_args(cfg, argc, argv) < 0 ||
+	if (record_args(cfg, argc, argv, restart) < 0 ||
 	    (boxctl_again.id && (box_config_set_id(cfg, boxctl_again.id) < 0 ||
 				 box_config_set_name(cfg, boxctl_again.name) < 0))) {
 		status = lib_fail(-1);
