@@ -612,22 +612,6 @@ int box_state_list(const box_ctx *ctx, int (*cb)(const char *id, void *user), vo
 	return r;
 }
 
-/* While box_create() runs, the lock file holds what a clean-up after its
- * death needs: the name, then (once made) the cgroup's directories. */
-int box_state_note_cgroup(struct box *b)
-{
-	const char *dirs[8];
-	int n;
-
-	if (b->lockfd < 0 || !b->cg)
-		return 0;
-	n = box_cgroup_dirs(b->cg, dirs, 8);
-	for (int i = 0; i < n; i++)
-		if (dprintf(b->lockfd, "%s\n", dirs[i]) < 0)
-			return -errno;
-	return 0;
-}
-
 /* A box directory without state.json whose lock we hold: a creation that
  * died.  Remove its cgroup, its name and itself, from the lock file. */
 int box_state_remove_stillborn(const box_ctx *ctx, const char *id, int lockfd)
