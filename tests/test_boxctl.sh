@@ -172,6 +172,13 @@ check "logs -f follows to the end" 0 '^err1 out1 out2 $' sh -c "$boxctl logs -f 
 check "logs: stdout apart from stderr" 0 '^out1 out2 $' sh -c "$boxctl logs det 2>/dev/null | tr '\n' ' '"
 check "logs -t: timestamps" 0 '^20[0-9-]+T[0-9:.]+Z out1$' sh -c "$boxctl logs -t det 2>/dev/null | head -1"
 check "logs --tail 1" 0 '^out2$' sh -c "$boxctl logs --tail 1 det 2>/dev/null"
+t1=$($boxctl logs -t det 2>/dev/null | sed -n 's/^\([^ ]*\) out2$/\1/p')
+check "logs --since TIME: from then on" 0 '^out2 $' sh -c "$boxctl logs --since $t1 det 2>/dev/null | tr '\n' ' '"
+t0=$($boxctl logs -t det 2>/dev/null | sed -n 's/^\([^ ]*\) out1$/\1/p')
+check "logs --until TIME: up to then" 0 '^out1 $' sh -c "$boxctl logs --until $t0 det 2>/dev/null | tr '\n' ' '"
+check "logs --since 1h: all of it" 0 '^out1 out2 $' sh -c "$boxctl logs --since 1h det 2>/dev/null | tr '\n' ' '"
+check "logs --since 0s: none of it" 0 '^$' sh -c "$boxctl logs --since 0s det 2>/dev/null"
+check "logs --since: a bad time" 125 'invalid --since "yesterday"' $boxctl logs --since yesterday det
 check "wait gives the exit code the monitor recorded" 0 '^3$' $boxctl wait det
 check "ps -a: Exited (3)" 0 'Exited \(3\) .* det$' $boxctl ps -a
 check "the monitor is gone" 0 '^$' sh -c "ps -eo args | grep '^box-monitor.*$id' || true"
