@@ -50,7 +50,7 @@ check "a bad image name" 125 'image name' run 'Bad*Name' true
 # ---- an OCI layout made by umoci, with layers made by GNU tar ----
 bb=$work/bb
 mkdir -p "$bb/bin" "$bb/etc" "$bb/tmp"
-cp /bin/busybox "$bb/bin/busybox"
+cp "$(command -v busybox)" "$bb/bin/busybox"
 for a in sh cat ls stat echo test wc id readlink find sort sleep rm; do ln -s busybox "$bb/bin/$a"; done
 echo 'root:x:0:0:root:/root:/bin/sh' >"$bb/etc/passwd"
 echo 'app:x:1234:1234::/:/bin/sh' >>"$bb/etc/passwd"
@@ -161,6 +161,17 @@ for i in $(seq 2 200); do
 done
 check "load a 200-layer image" 0 '^Loaded image: test/many:200$' $boxctl load -i "$many" --name test/many:200
 check "it mounts and runs: every layer seen" 0 '^199 200 2$' run test/many:200 sh -c 'echo $(ls /layers | wc -l) $(cat /layers/200) $(cat /layers/2)'
+
+# ---- a load killed half-way leaves the store as it was (a store of its own) ----
+b2="$boxctl_bin --root $work/state --store $work/store2"
+$b2 images >/dev/null
+before=$(cd "$work/store2" && find . ! -name lock | sort)
+$b2 load -i "$many" --name test/killed:1 >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 400); do [ -n "$(ls "$work/store2/layers")" ] && break; sleep 0.02; done
+kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+check "a killed load shows no image" 0 '^NAME' $b2 images
+check "... and the next operation cleared what it left" 0 '' test "$before" = "$(cd "$work/store2" && find . ! -name lock | sort)"
 
 # ---- vfs: the copy ----
 check "--storage-driver vfs runs an image from a copy" 0 '^200 busybox$' $boxctl --storage-driver vfs run --cgroup-parent "$cgp" test/many:200 sh -c 'echo $(cat /layers/200) $(cat /etc/hostname 2>/dev/null || echo busybox)'

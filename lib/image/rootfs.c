@@ -37,37 +37,33 @@ static int sys_fsconfig(int fd, unsigned cmd, const char *key, const void *value
 
 int box_overlay_mount(const struct box_overlay *o, const char *target)
 {
-	int fd = sys_fsopen("overlay", FSOPEN_CLOEXEC), mfd, r = 0;
+	int fd, mfd, r;
 
-	if (fd >= 0) {
-		for (size_t i = 0; i < o->nlowers && r == 0; i++)
-			r = sys_fsconfig(fd, FSCONFIG_SET_STRING, "lowerdir+", o->lowers[i], 0);
-		if (r == 0 && (sys_fsconfig(fd, FSCONFIG_SET_STRING, "upperdir", o->upper, 0) < 0 ||
-			       sys_fsconfig(fd, FSCONFIG_SET_STRING, "workdir", o->work, 0) < 0 ||
-			       sys_fsconfig(fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0))
-			goto fail;
-		if (r == 0) {
-			mfd = (int)syscall(SYS_fsmount, fd, FSMOUNT_CLOEXEC, 0);
-			if (mfd < 0)
-				goto fail;
-			close(fd);
-			r = (int)syscall(SYS_move_mount, mfd, "", AT_FDCWD, target,
-					 MOVE_MOUNT_F_EMPTY_PATH);
-			r = r < 0 ? -errno : 0;
-			close(mfd);
-			return r;
-		}
-		close(fd);
-		if (errno != EINVAL)
+	if (o->data) {
+		/* no lowerdir+ (before 6.8): mount(2) with the short links,
+		 * relative to the link directory */
+		if (chdir(o->linkdir) < 0)
 			return -errno;
+		return mount("overlay", target, "overlay", 0, o->data) < 0 ? -errno : 0;
 	}
-	/* no lowerdir+ (before 6.8) or no new mount API: mount(2) with the
-	 * short links, relative to the link directory */
-	if (chdir(o->linkdir) < 0)
+	fd = sys_fsopen("overlay", FSOPEN_CLOEXEC);
+	if (fd < 0)
 		return -errno;
-	if (mount("overlay", target, "overlay", 0, o->data) < 0)
-		return -errno;
-	return 0;
+	for (size_t i = 0; i < o->nlowers; i++)
+		if (sys_fsconfig(fd, FSCONFIG_SET_STRING, "lowerdir+", o->lowers[i], 0) < 0)
+			goto fail;
+	if (sys_fsconfig(fd, FSCONFIG_SET_STRING, "upperdir", o->upper, 0) < 0 ||
+	    sys_fsconfig(fd, FSCONFIG_SET_STRING, "workdir", o->work, 0) < 0 ||
+	    sys_fsconfig(fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		goto fail;
+	mfd = (int)syscall(SYS_fsmount, fd, FSMOUNT_CLOEXEC, 0);
+	if (mfd < 0)
+		goto fail;
+	close(fd);
+	r = (int)syscall(SYS_move_mount, mfd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH);
+	r = r < 0 ? -errno : 0;
+	close(mfd);
+	return r;
 fail:
 	r = -errno;
 	close(fd);
@@ -75,6 +71,28 @@ fail:
 }
 
 /* ---- in the parent ---- */
+
+/* Whether the kernel takes lowerdir+ (6.8+): asked once per process. */
+static bool has_lowerdir_plus(void)
+{
+	static int known = -1;
+	int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
+
+	if (k < 0) {
+		int fd = sys_fsopen("overlay", FSOPEN_CLOEXEC);
+
+		/* a kernel whose overlayfs has no fs_context of its own (before
+		 * 6.5) takes any key into mount(2)'s old data string and fails
+		 * only at create: an unknown key must be refused first */
+		k = fd >= 0 &&
+		    sys_fsconfig(fd, FSCONFIG_SET_FLAG, "libbox-no-such-option", NULL, 0) < 0 &&
+		    sys_fsconfig(fd, FSCONFIG_SET_STRING, "lowerdir+", "/", 0) == 0;
+		if (fd >= 0)
+			close(fd);
+		__atomic_store_n(&known, k, __ATOMIC_RELAXED);
+	}
+	return k;
+}
 
 static int mkdir_at(int dirfd, const char *name, mode_t mode)
 {
@@ -410,7 +428,8 @@ int box_image_root(box_ctx *ctx, const struct box_config *cfg, const char *id,
 	}
 	o->lowers = TAKE_PTR(dirs);
 	o->nlowers = n;
-	{
+	/* links only for a kernel without lowerdir+ */
+	if (!has_lowerdir_plus()) {
 		size_t cap = 64 + strlen(o->upper) + strlen(o->work) + n * 5;
 		size_t len;
 		int lfd = openat(bdir, "l", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -436,8 +455,11 @@ int box_image_root(box_ctx *ctx, const struct box_config *cfg, const char *id,
 		}
 		close(lfd);
 		snprintf(o->data + len, cap - len, ",upperdir=%s,workdir=%s", o->upper, o->work);
-		if (strlen(o->data) >= 4096 && n > 0) {
-			/* only the links path is bounded by a page: the new API is not */
+		if (strlen(o->data) >= 4096) {
+			r = box_err(E2BIG, "image %s: %zu layers: the mount options (%zu bytes) do not "
+					   "fit in a page on this kernel (no lowerdir+)",
+				    cfg->image, n, strlen(o->data));
+			goto out;
 		}
 	}
 	local->overlay = TAKE_PTR(o);

@@ -131,6 +131,25 @@ static int write_at(int dirfd, const char *name, const char *data, size_t len)
 
 static void sweep(struct store *s);
 
+static bool dir_empty(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	bool empty = true;
+
+	while (d && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+			empty = false;
+			break;
+		}
+	if (d)
+		closedir(d);
+	else if (fd >= 0)
+		close(fd);
+	return empty;
+}
+
 /* jansson's json_loadfd reads a byte per read(2): read it whole first */
 static json_t *load_at(int dirfd, const char *name, json_error_t *jerr, int *err)
 {
@@ -189,11 +208,18 @@ int store_open(box_ctx *ctx, bool exclusive, struct store *s)
 		r = box_err_errno(errno, "image store %s/lock", ctx->store_dir);
 		goto fail;
 	}
-	while (flock(s->lockfd, exclusive ? LOCK_EX : LOCK_SH) < 0)
-		if (errno != EINTR) {
-			r = box_err_errno(errno, "image store %s: lock", ctx->store_dir);
-			goto fail;
-		}
+	/* a reader that finds what a dead change left in tmp/ clears it when
+	 * nobody else holds the store, then reads */
+	if (!exclusive && flock(s->lockfd, LOCK_EX | LOCK_NB) == 0) {
+		if (!dir_empty(s->dirfd, "tmp"))
+			s->sweep_now = true;
+	} else {
+		while (flock(s->lockfd, exclusive ? LOCK_EX : LOCK_SH) < 0)
+			if (errno != EINTR) {
+				r = box_err_errno(errno, "image store %s: lock", ctx->store_dir);
+				goto fail;
+			}
+	}
 	{
 		json_error_t jerr = { 0 };
 		int e;
@@ -211,8 +237,11 @@ int store_open(box_ctx *ctx, bool exclusive, struct store *s)
 			goto fail;
 		}
 	}
-	if (exclusive)
+	if (exclusive || s->sweep_now)
 		sweep(s);
+	if (!exclusive)
+		flock(s->lockfd, LOCK_SH); /* from exclusive, or already shared */
+	s->sweep_now = false;
 	return 0;
 fail:
 	store_close(s);

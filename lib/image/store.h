@@ -30,6 +30,7 @@ struct store {
 	bool exclusive;
 	json_t *db;  /* images.json: {"images": [ {...}, ... ]} */
 	bool dirty;
+	bool sweep_now;
 };
 
 /* Open (creating) the store of ctx and lock it; an exclusive opener
