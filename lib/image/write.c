@@ -339,7 +339,8 @@ static int walk(struct writer *w, int at, const char *prefix)
 		else
 			n++;
 	}
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n > 1) /* names is NULL for an empty directory */
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		if (r == 0)
 			r = one(w, dirfd(d), prefix, names[i]);
