@@ -9,10 +9,12 @@ import gzip
 import hashlib
 import io
 import os
+import random
 import sys
 import tarfile
 
 out = sys.argv[1]
+rng = random.Random(4)  # the same archives on every build
 os.makedirs(out, exist_ok=True)
 
 
@@ -100,7 +102,7 @@ hdr[100] ^= 1  # the mode field
 write("bad_checksum.tar", bytes(hdr) + data + b"\0" * 511 + b"\0" * 1024)
 
 # a real-sized gzip layer, cut in the middle and corrupted in the middle
-many = archive([reg("f%04d" % i, os.urandom(700) + b"\0" * 700) for i in range(600)])
+many = archive([reg("f%04d" % i, rng.randbytes(700) + b"\0" * 700) for i in range(600)])
 gz = gzip.compress(many, mtime=0)
 write("truncated.tar.gz", gz[: len(gz) // 2])
 bad = bytearray(gz)
