@@ -63,6 +63,11 @@ def dirent(name):
 write("dotdot.tar", archive([reg("../outside/pwned")]))
 write("dotdot_mid.tar", archive([dirent("a/"), reg("a/../../outside/pwned")]))
 write("absolute.tar", archive([reg("/libbox-layer-test-pwned")]))
+# the same escapes through a pax path and a GNU long name
+write("dotdot_pax.tar", archive([info("innocent", data=b"x", pax={"path": "../outside/pax"})]))
+write("dotdot_gnu.tar", archive([reg("a" * 120 + "/../../outside/gnu")], tarfile.GNU_FORMAT))
+write("symlink_linkpath_pax.tar", archive([
+    sym("l", "x" * 150), info("l2", tarfile.LNKTYPE, pax={"linkpath": "../outside/target"})]))
 write("symlink_parent.tar", archive([sym("link", "../outside"), reg("link/pwned")]))
 write("symlink_parent_abs.tar", archive([sym("root", "/"), reg("root/tmp/libbox-layer-test-pwned")]))
 write("symlink_parent_inside.tar", archive([dirent("sub/"), sym("lnk", "sub"), reg("lnk/f")]))
