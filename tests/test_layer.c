@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -219,6 +220,9 @@ static void test_hostile(void **state)
 		{ "dotdot.tar", EPERM, "\"../outside/pwned\"" },
 		{ "dotdot_mid.tar", EPERM, "\"a/../../outside/pwned\"" },
 		{ "absolute.tar", EPERM, "\"/libbox-layer-test-pwned\": its name" },
+		{ "dotdot_pax.tar", EPERM, "\"../outside/pax\"" },
+		{ "dotdot_gnu.tar", EPERM, "/../../outside/gnu\"" },
+		{ "symlink_linkpath_pax.tar", EPERM, "\"l2\": its hard link target \"../outside/target\"" },
 		{ "symlink_parent.tar", EPERM, "\"link/pwned\": its parent \"link\"" },
 		{ "symlink_parent_abs.tar", EPERM, "\"root/tmp/libbox-layer-test-pwned\"" },
 		{ "symlink_parent_inside.tar", EPERM, "\"lnk/f\": its parent \"lnk\"" },
@@ -287,6 +291,20 @@ static void read_digests(char digest[BOX_DIGEST_LEN], char diff_id[BOX_DIGEST_LE
 	assert_int_equal(sscanf(buf, "%71s %71s", digest, diff_id), 2);
 }
 
+struct progress {
+	int calls;
+	uint64_t last;
+};
+
+static void on_progress(uint64_t bytes, void *user)
+{
+	struct progress *p = user;
+
+	assert_true(bytes >= p->last);
+	p->calls++;
+	p->last = bytes;
+}
+
 static void test_digests(void **state)
 {
 	char digest[BOX_DIGEST_LEN], diff_id[BOX_DIGEST_LEN], wrong[BOX_DIGEST_LEN];
@@ -295,8 +313,16 @@ static void test_digests(void **state)
 	char path[PATH_MAX + 32], buf[16];
 
 	(void)state;
+	struct progress prog = { 0 };
+
 	read_digests(digest, diff_id);
+	o.progress = on_progress;
+	o.user = &prog;
 	assert_int_equal(unpack_test_archive("good.tar.gz", &o, &info), 0);
+	/* the last call says all of it */
+	assert_true(prog.calls >= 1);
+	assert_int_equal(prog.last, info.size);
+	o.progress = NULL;
 	assert_string_equal(info.digest, digest);
 	assert_string_equal(info.diff_id, diff_id);
 	assert_true(info.gzip);
@@ -686,6 +712,78 @@ static void test_max_bytes(void **state)
 	assert_outside_clean();
 }
 
+/* Unpack the first len bytes of buf into a fresh directory. */
+static int unpack_prefix(const char *buf, size_t len, int n)
+{
+	struct box_unpack_opts o = { .mode = BOX_UNPACK_OVERLAY, .allow_devices = true };
+	char dir[PATH_MAX + 32];
+	int fd = memfd_create("layer", MFD_CLOEXEC), dfd, r;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	snprintf(dir, sizeof(dir), "%s/cut%d", work, n);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	r = box_layer_unpack(fd, dfd, &o, NULL);
+	close(dfd);
+	close(fd);
+	rm_rf(dir);
+	return r;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf;
+
+	assert_int_equal(stat(path, &st), 0);
+	buf = malloc((size_t)st.st_size);
+	assert_non_null(buf);
+	*len = read_file(path, buf, (size_t)st.st_size);
+	assert_int_equal(*len, st.st_size);
+	return buf;
+}
+
+/* A stream cut anywhere before its end is an error, never a partial
+ * layer taken for whole: a tar cut before its end blocks, a gzip stream
+ * cut anywhere. */
+static void test_truncations(void **state)
+{
+	char tarpath[PATH_MAX + 32], gzpath[PATH_MAX + 32], *tar, *gz;
+	size_t tarlen, gzlen, end;
+	int n = 0;
+
+	(void)state;
+	build_tree(false, false);
+	snprintf(tarpath, sizeof(tarpath), "%s/t.tar", work);
+	snprintf(gzpath, sizeof(gzpath), "%s/t.tar.gz", work);
+	run("%s --format=pax -cf %s -C %s .", gnu_tar(), tarpath, src);
+	run("%s -c %s > %s", gzip_prog(), tarpath, gzpath);
+	tar = slurp(tarpath, &tarlen);
+	gz = slurp(gzpath, &gzlen);
+	assert_int_equal(unpack_prefix(tar, tarlen, n++), 0);
+	assert_int_equal(unpack_prefix(gz, gzlen, n++), 0);
+	/* the end blocks lie in the last record (10240 bytes) */
+	end = tarlen - 10240 - 1024;
+	for (size_t cut = 0; cut < end; cut += cut < 65536 ? 512 : 65536 + 333) {
+		if (unpack_prefix(tar, cut, n++) != -EBADMSG)
+			fail_msg("tar cut at %zu: %s", cut, box_last_error());
+		if (cut % 3 == 0 && unpack_prefix(tar, cut + 1 + cut % 511, n++) != -EBADMSG)
+			fail_msg("tar cut at %zu: %s", cut + 1 + cut % 511, box_last_error());
+	}
+	for (size_t cut = 0; cut < gzlen; cut += cut < 4096 ? 97 : 40961) {
+		if (unpack_prefix(gz, cut, n++) != -EBADMSG)
+			fail_msg("gzip cut at %zu: %s", cut, box_last_error());
+	}
+	if (unpack_prefix(gz, gzlen - 1, n++) != -EBADMSG)
+		fail_msg("gzip without its last byte: %s", box_last_error());
+	free(tar);
+	free(gz);
+	assert_outside_clean();
+}
+
 /* ---- the writer ---- */
 
 static void write_layer(const char *dir, const char *file, bool gz, struct box_layer_info *info)
@@ -783,6 +881,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gnu_gnu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gnu_pax, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_round_trip, setup, teardown),
 	};
 

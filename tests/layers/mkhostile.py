@@ -9,10 +9,12 @@ import gzip
 import hashlib
 import io
 import os
+import random
 import sys
 import tarfile
 
 out = sys.argv[1]
+rng = random.Random(4)  # the same archives on every build
 os.makedirs(out, exist_ok=True)
 
 
@@ -61,6 +63,11 @@ def dirent(name):
 write("dotdot.tar", archive([reg("../outside/pwned")]))
 write("dotdot_mid.tar", archive([dirent("a/"), reg("a/../../outside/pwned")]))
 write("absolute.tar", archive([reg("/libbox-layer-test-pwned")]))
+# the same escapes through a pax path and a GNU long name
+write("dotdot_pax.tar", archive([info("innocent", data=b"x", pax={"path": "../outside/pax"})]))
+write("dotdot_gnu.tar", archive([reg("a" * 120 + "/../../outside/gnu")], tarfile.GNU_FORMAT))
+write("symlink_linkpath_pax.tar", archive([
+    sym("l", "x" * 150), info("l2", tarfile.LNKTYPE, pax={"linkpath": "../outside/target"})]))
 write("symlink_parent.tar", archive([sym("link", "../outside"), reg("link/pwned")]))
 write("symlink_parent_abs.tar", archive([sym("root", "/"), reg("root/tmp/libbox-layer-test-pwned")]))
 write("symlink_parent_inside.tar", archive([dirent("sub/"), sym("lnk", "sub"), reg("lnk/f")]))
@@ -100,7 +107,7 @@ hdr[100] ^= 1  # the mode field
 write("bad_checksum.tar", bytes(hdr) + data + b"\0" * 511 + b"\0" * 1024)
 
 # a real-sized gzip layer, cut in the middle and corrupted in the middle
-many = archive([reg("f%04d" % i, os.urandom(700) + b"\0" * 700) for i in range(600)])
+many = archive([reg("f%04d" % i, rng.randbytes(700) + b"\0" * 700) for i in range(600)])
 gz = gzip.compress(many, mtime=0)
 write("truncated.tar.gz", gz[: len(gz) // 2])
 bad = bytearray(gz)

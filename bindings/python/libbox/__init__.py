@@ -556,6 +556,12 @@ class Config:
         _call("box_config_set_rootfs", self, _enc(path, "rootfs"))
         return self
 
+    def set_id(self, id: Optional[str]) -> "Config":
+        """The box's id instead of a random one (``box_config_set_id()``);
+        None: a random one again."""
+        _call("box_config_set_id", self, _enc_opt(id, "id"))
+        return self
+
     def set_image(self, ref: str) -> "Config":
         """Run on an image of the context's store (``box_config_set_image()``)."""
         _call("box_config_set_image", self, _enc(ref, "image"))
