@@ -30,7 +30,7 @@ static int want_help(int argc, char **argv, const char *usage)
 /* ---- the progress bar: on a terminal only ---- */
 
 struct bar {
-	struct timespec start;
+	struct timespec start, last; /* the layer's start; the last report */
 	int layer;
 	int shown;
 };
@@ -53,10 +53,13 @@ static void on_progress(int layer, int layers, uint64_t done, uint64_t total, vo
 	if (layer != b->layer) {
 		if (b->shown)
 			fputc('\n', stderr);
+		/* a layer starts when the one before it ended */
+		if (b->layer >= 0)
+			b->start = b->last;
 		b->layer = layer;
 		b->shown = 0;
-		clock_gettime(CLOCK_MONOTONIC, &b->start);
 	}
+	clock_gettime(CLOCK_MONOTONIC, &b->last);
 	secs = since(&b->start);
 	fill = total ? (int)((double)width * (double)done / (double)total) : 0;
 	if (fill > width)
@@ -72,8 +75,10 @@ static struct bar bar = { .layer = -1 };
 
 static void progress_on(box_ctx *ctx)
 {
-	if (isatty(STDOUT_FILENO) && isatty(STDERR_FILENO))
+	if (isatty(STDOUT_FILENO) && isatty(STDERR_FILENO)) {
+		clock_gettime(CLOCK_MONOTONIC, &bar.start);
 		box_ctx_set_progress(ctx, on_progress, &bar);
+	}
 }
 
 static void progress_end(void)
