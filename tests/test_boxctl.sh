@@ -26,6 +26,8 @@ cgp=/libbox-test-boxctl-$$
 state=$(mktemp -d /tmp/libbox-boxctl-state.XXXXXX)
 boxctl="$boxctl --root $state"
 run() { $boxctl run --rootfs "$rootfs" --cgroup-parent "$cgp" "$@"; }
+# until NAME PATTERN: wait (up to 10 s) for ps -a to show the box so
+until_ps() { for _ in $(seq 200); do $boxctl ps -a | grep -qE "$2.* $1\$" && return 0; sleep 0.05; done; return 1; }
 remove_cgroup_parent() { for m in $(awk '$9 == "cgroup" || $9 == "cgroup2" { print $5 }' /proc/self/mountinfo); do [ -d "$m$cgp" ] && rmdir "$m$cgp"; done; }
 trap 'remove_cgroup_parent; rm -rf "$state"' EXIT
 
@@ -47,7 +49,12 @@ check "stdout passes through" 0 '^hello$' run echo hello
 check "stdin passes through with -i" 0 '^piped$' bash -c "echo piped | $boxctl run -i --rootfs '$rootfs' --cgroup-parent '$cgp' cat"
 check "without -i stdin is /dev/null" 0 '^0$' bash -c "echo piped | $boxctl run --rootfs '$rootfs' --cgroup-parent '$cgp' sh -c 'cat | wc -c'"
 check "-t gives a terminal" 0 '^/dev/pts/0' run -t tty
-check "-d with -t is refused" 125 'need a foreground box' run -d -t true
+check "attach: a box that is not running" 1 'is not running' sh -c "$boxctl run -d --rootfs $rootfs --cgroup-parent $cgp --name quick true >/dev/null; $boxctl wait quick >/dev/null; $boxctl attach quick; r=\$?; $boxctl rm quick >/dev/null; exit \$r"
+check "attach --detach-keys: invalid" 125 'invalid --detach-keys "ctrl-"' $boxctl attach --detach-keys ctrl- x
+id=$(run -d -i --name piped sh -c 'while read l; do echo got $l; done; echo end')
+check "attach -i: input through the monitor, until its end" 0 '^got one got two end $' sh -c "(echo one; echo two) | $boxctl attach piped | tr '\n' ' '"
+check "attach -i: the log has it too" 0 '^got one$' sh -c "$boxctl logs piped | head -1"
+$boxctl rm -f piped >/dev/null
 check "command not found is 127" 127 'nosuch: executable file not found' run nosuch
 check "not executable is 126" 126 'Permission denied' run /etc/passwd
 printf '\177ELFgarbage' >"$rootfs.garbage.$$"
@@ -164,7 +171,7 @@ check "wait gives the exit code the monitor recorded" 0 '^3$' $boxctl wait det
 check "ps -a: Exited (3)" 0 'Exited \(3\) .* det$' $boxctl ps -a
 check "the monitor is gone" 0 '^$' sh -c "ps -eo args | grep '^box-monitor.*$id' || true"
 check "rm the exited box" 0 '^det$' $boxctl rm det
-check "logs of a foreground box: none" 1 'has no log' sh -c "$boxctl run --rootfs $rootfs --cgroup-parent $cgp --name fg sh -c 'sleep 0.3' & sleep 0.1; $boxctl logs fg; r=\$?; wait; exit \$r"
+check "logs of a foreground box: none" 1 'has no log' sh -c "$boxctl run --rootfs $rootfs --cgroup-parent $cgp --name fg sh -c 'sleep 3' & for i in \$(seq 200); do $boxctl ps | grep -q ' fg\$' && break; sleep 0.05; done; $boxctl logs fg; r=\$?; $boxctl stop -t 0 fg >/dev/null; wait; exit \$r"
 run -d --rm --name gone true >/dev/null
 for _ in $(seq 40); do $boxctl ps -a | grep -q gone || break; sleep 0.05; done
 check "run -d --rm: removed when done" 0 '^BOX ID' $boxctl ps -a
@@ -178,17 +185,82 @@ else
 fi
 $boxctl rm rot >/dev/null
 check "--log-opt needs max-size" 125 'invalid --log-opt' run -d --log-opt bogus true
+# start, restart and restart policies: the box is made again under its id
+# and name, from the arguments its run recorded, keeping its log
+check "--restart: an unknown policy" 125 'invalid restart policy "sometimes"' run -d --restart sometimes true
+check "--restart with --rm is refused" 125 'conflicting options: --restart and --rm' run -d --rm --restart always true
+check "--restart needs -d" 125 '--restart needs -d' run --restart always true
+id=$(run -d --name flaky --restart on-failure:2 sh -c 'echo ran; exit 3')
+for _ in $(seq 200); do [ "$($boxctl logs flaky 2>/dev/null | wc -l)" -ge 3 ] && until_ps flaky 'Exited \(3\)' && break; sleep 0.05; done
+sleep 0.5 # a fourth run would come within 0.4 s
+check "on-failure:2 ran the box three times in all" 0 '^3$' sh -c "$boxctl logs flaky | grep -c ran"
+check "on-failure:2: the same id" 0 "^$id\$" sh -c "$boxctl inspect flaky | sed -n 's/^ *\"id\": \"\(.*\)\",/\1/p'"
+check "on-failure:2: restarts counted" 0 '"boxctl.restarts": "2"' $boxctl inspect flaky
+check "on-failure does not restart a success" 0 '^1 0$' sh -c "$boxctl run -d --rootfs $rootfs --cgroup-parent $cgp --name fine --restart on-failure echo ran >/dev/null; $boxctl wait fine >/dev/null; sleep 0.5; echo \$($boxctl logs fine | wc -l) \$($boxctl inspect fine | grep -c boxctl.restarts)"
+run -d --name always --restart always sh -c 'echo up; sleep 0.2' >/dev/null
+for _ in $(seq 200); do [ "$($boxctl logs always 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.05; done
+check "always: restarted after a clean exit" 0 '^up up' sh -c "$boxctl logs always | tr '\n' ' '"
+check "stop stops an always box" 0 '^always$' $boxctl stop -t 1 always
+sleep 1
+check "and it stays stopped" 0 'Exited .* always$' $boxctl ps -a
+id=$(run -d --name again sh -c 'echo hello; sleep 30')
+until_ps again Up
+$boxctl stop -t 0 again >/dev/null
+check "start an exited box" 0 '^again$' $boxctl start again
+check "started: running under the same id and name" 0 "^${id:0:12} .*Up .* again\$" $boxctl ps
+for _ in $(seq 100); do [ "$($boxctl logs again | wc -l)" -ge 2 ] && break; sleep 0.05; done
+check "started: its log kept" 0 '^hello hello $' sh -c "$boxctl logs again | tr '\n' ' '"
+check "start of a running box does nothing" 0 '^again$' $boxctl start again
+check "restart a running box" 0 '^again$' $boxctl restart -t 0 again
+for _ in $(seq 100); do [ "$($boxctl logs again | wc -l)" -ge 3 ] && break; sleep 0.05; done
+check "restarted: running, log kept" 0 '^hello hello hello $' sh -c "$boxctl ps | grep -q 'Up .* again\$' && $boxctl logs again | tr '\n' ' '"
+check "start of no box" 1 'no such box: nobox' $boxctl start nobox
+$boxctl rm -f flaky fine always again >/dev/null
+check "nothing of them is left in the state" 0 '^$' ls -A "$state/boxes"
 # a monitor killed with SIGKILL: never "running forever"
-run -d --name orphan sh -c 'sleep 0.5' >/dev/null
+run -d --name orphan sh -c 'sleep 2' >/dev/null
 mon=$($boxctl inspect orphan | tr -d ' \n' | sed -n 's/.*"owner":{"pid":\([0-9]*\).*/\1/p')
 if [ -n "$mon" ] && kill -9 "$mon"; then ok "kill -9 the monitor"; else not_ok "kill -9 the monitor" "owner pid '$mon'"; fi
 check "the box runs on without it" 0 'Up .* orphan$' $boxctl ps
-sleep 0.8
+until_ps orphan 'Exited \(unknown\)'
 check "then its exit is unknown, not running" 0 'Exited \(unknown\) .* orphan$' $boxctl ps -a
 check "gc cleans it up" 0 '^1 box cleaned up$' $boxctl gc
 
 check "gc with nothing to do" 0 '^0 boxes cleaned up$' $boxctl gc
 check "unknown verb flag" 125 'unknown flag: --bogus' $boxctl ps --bogus
+
+# ---- crashes: boxctl (and the process that makes the box) killed with
+# SIGKILL at moments through the creation; then rm -f and gc leave nothing
+descendants() { local c; for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do descendants "$c"; echo "$c"; done; }
+crash_at() { # crash_at DELAY NAME -d|-fg: kill boxctl and what it forked, by pid
+	local pid kids
+	if [ "$3" = -d ]; then
+		$boxctl run -d --rootfs "$rootfs" --cgroup-parent "$cgp" --name "$2" sleep 30 >/dev/null 2>&1 &
+	else
+		$boxctl run --rootfs "$rootfs" --cgroup-parent "$cgp" --name "$2" sleep 30 >/dev/null 2>&1 &
+	fi
+	pid=$!
+	sleep "$1"
+	# boxctl and its forks (the creator that becomes the monitor), not the
+	# box: its processes are in their own pid namespace, under the cgroup
+	kids=$(descendants $pid | while read -r k; do [ "$(readlink /proc/$k/exe 2>/dev/null)" = "$(readlink /proc/$pid/exe 2>/dev/null)" ] && echo "$k"; done)
+	kill -9 $pid $kids 2>/dev/null
+	wait $pid 2>/dev/null
+}
+i=0
+for d in 0 0.001 0.002 0.003 0.005 0.008 0.01 0.02 0.03 0.05 0.1; do
+	crash_at $d "crash$i" -d
+	crash_at $d "crashfg$i" -fg
+	i=$((i + 1))
+done
+$boxctl gc >/dev/null
+left=$($boxctl ps -a -q)
+[ -n "$left" ] && $boxctl rm -f $left >/dev/null
+check "after crashes, rm -f and gc: no box listed" 0 '^$' $boxctl ps -a -q
+check "... no box in the state directory" 0 '^$' sh -c "ls -A $state/boxes | grep -v '^\.' || true"
+check "... no cgroup under the parent" 0 '^$' sh -c "for m in \$(awk '\$9 == \"cgroup\" || \$9 == \"cgroup2\" { print \$5 }' /proc/self/mountinfo); do [ -d \$m$cgp ] && find \$m$cgp -mindepth 1 -type d; done; true"
+check "... no name reserved" 0 '^$' sh -c "ls -A $state/names 2>/dev/null | grep crash || true"
+for _ in $(seq 100); do [ -z "$(descendants $$ | grep -v "^$BASHPID\$")" ] && break; sleep 0.05; done
 
 # ---- run -it and exec -it, typed at a real terminal (tmux) ----
 if command -v tmux >/dev/null; then
@@ -219,6 +291,26 @@ if command -v tmux >/dev/null; then
 	if ! tm has-session -t t 2>/dev/null; then ok "run -it: exit ends boxctl"; else not_ok "run -it: exit ends boxctl" "$(tm capture-pane -p -t t)"; fi
 	tm kill-server 2>/dev/null
 	check "run -it left no box" 0 '^BOX ID' $boxctl ps -a
+	# a detached box with a terminal: attach, detach with ctrl-p ctrl-q,
+	# attach again, and its exit status through attach
+	run -dit --name dtty sh >/dev/null
+	tm new-session -d -s a -x 100 -y 30 "$boxctl attach dtty; echo attach-ended-\$?; sleep 30"
+	tm send-keys -t a Enter
+	if screen 5 '^/ #' a; then ok "attach: the box's prompt"; else not_ok "attach: the box's prompt" "$(tm capture-pane -p -t a)"; fi
+	tm send-keys -t a 'echo typed-$((6*7)); stty size' Enter
+	if screen 5 '^typed-42' a && screen 2 '^30 100' a; then ok "attach: typed, echoed, our terminal's size"; else not_ok "attach: typed, echoed, our terminal's size" "$(tm capture-pane -p -t a)"; fi
+	tm send-keys -t a C-p C-q
+	if screen 5 'attach-ended-0$' a; then ok "attach: ctrl-p ctrl-q detaches (status 0)"; else not_ok "attach: ctrl-p ctrl-q detaches (status 0)" "$(tm capture-pane -p -t a)"; fi
+	check "detached: the box runs on" 0 'Up .* dtty$' $boxctl ps
+	tm kill-session -t a
+	tm new-session -d -s b -x 80 -y 20 "$boxctl attach --detach-keys ctrl-x dtty; echo attach-ended-\$?; sleep 30"
+	tm send-keys -t b Enter
+	tm send-keys -t b 'stty size; exit 5' Enter
+	if screen 5 '^attach-ended-5' b; then ok "attach again: the resize, and the box's exit status"; else not_ok "attach again: the resize, and the box's exit status" "$(tm capture-pane -p -t b)"; fi
+	if tm capture-pane -p -t b | grep -q '^20 80'; then ok "attach again: its terminal's size"; else not_ok "attach again: its terminal's size" "$(tm capture-pane -p -t b)"; fi
+	tm kill-server 2>/dev/null
+	check "the log of a box with a terminal" 0 'typed-42' $boxctl logs dtty
+	$boxctl rm -f dtty >/dev/null
 elif [ "${CI:-}" = true ]; then
 	not_ok "tmux is installed (for the run -it / exec -it tests)"
 fi

@@ -3,13 +3,24 @@
  * job).  It is the box's parent: it holds the box's stdout and stderr,
  * writes them to the box's log with timestamps and stream tags (CRI's
  * format: "TIME STREAM F|P TEXT"), rotates the log, waits for the box,
- * records its exit next to its state, and removes it on --rm.
+ * records its exit next to its state, and removes it on --rm, or starts
+ * it again (`boxctl start`, which becomes the next monitor) as its
+ * --restart policy says.
+ *
+ * It also serves DIR/attach, a SOCK_SEQPACKET socket for `boxctl attach`:
+ * what the box prints goes to every client as it comes; a client sends
+ * 'i' + bytes for the box's input (--in: the pty master with -t, a pipe
+ * with -i), 'w' + struct winsize for the terminal's size (--tty), 'c' to
+ * close a piped input.
  *
  * Small on purpose (a static binary with libc only, no libbox): it lives
  * as long as the box.
  *
  *   box-monitor --pid PID --dir STATE/boxes/ID --out FD --err FD
- *               [--log-max BYTES] [--oom FILE] [--rm BOXCTL STATEDIR ID] */
+ *               [--in FD [--tty]]
+ *               [--log-max BYTES] [--oom FILE] [--boxctl PATH STATEDIR ID
+ *               [--rm | --restart no|always|unless-stopped|on-failure[:N]
+ *                [--restarts DONE]]] */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -17,7 +28,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,8 +46,11 @@ struct stream {
 	size_t len;
 };
 
+#define CLIENTS 8
+
 static const char *dir;
 static int logfd = -1;
+static int clients[CLIENTS] = { -1, -1, -1, -1, -1, -1, -1, -1 };
 static off_t logsize, logmax = 10 << 20;
 
 static void now(char out[40])
@@ -95,6 +112,20 @@ static void record(const char *stream, const char *text, size_t len, int full)
 		rotate();
 }
 
+/* What the box printed, to every attached client as it comes; one that
+ * cannot keep up is let go rather than stall the box. */
+static void broadcast(const char *data, size_t len)
+{
+	for (int i = 0; i < CLIENTS; i++) {
+		if (clients[i] < 0)
+			continue;
+		if (send(clients[i], data, len, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)len) {
+			close(clients[i]);
+			clients[i] = -1;
+		}
+	}
+}
+
 /* Read what is there; log every complete line, and a full buffer as a
  * partial one.  Returns 0 at end of stream. */
 static int drain(struct stream *s)
@@ -104,6 +135,8 @@ static int drain(struct stream *s)
 
 	if (n < 0)
 		return errno == EINTR || errno == EAGAIN ? 1 : 0;
+	if (n > 0)
+		broadcast(s->buf + s->len, (size_t)n);
 	if (n == 0) {
 		if (s->len)
 			record(s->name, s->buf, s->len, 0);
@@ -166,12 +199,111 @@ static void record_exit(int code, int sig, int oom)
 	unlink(tmp);
 }
 
+/* DIR/attach.  Bound through /proc/self/fd: the path may be longer than a
+ * socket address holds. */
+static int listen_attach(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC), fd;
+
+	if (dfd < 0)
+		return -1;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/attach", dfd);
+	unlink(sa.sun_path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd >= 0 && (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, CLIENTS) < 0)) {
+		close(fd);
+		fd = -1;
+	}
+	close(dfd);
+	return fd;
+}
+
+static void unlink_attach(void)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/attach", dir);
+	unlink(path);
+}
+
+/* One message of client i: input, a window size, or the input's end.
+ * The client is let go at its end (or on a message we cannot use). */
+static void from_client(int i, int *in, int tty)
+{
+	char msg[BUF + 1];
+	ssize_t n = recv(clients[i], msg, sizeof(msg), MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		close(clients[i]);
+		clients[i] = -1;
+		return;
+	}
+	if (msg[0] == 'i' && *in >= 0) {
+		for (ssize_t off = 1; off < n;) {
+			ssize_t w = write(*in, msg + off, (size_t)(n - off));
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			off += w;
+		}
+	} else if (msg[0] == 'w' && tty && *in >= 0 && n == 1 + (ssize_t)sizeof(struct winsize)) {
+		struct winsize ws;
+
+		memcpy(&ws, msg + 1, sizeof(ws));
+		ioctl(*in, TIOCSWINSZ, &ws);
+	} else if (msg[0] == 'c' && !tty && *in >= 0) {
+		close(*in); /* the box reads the end of its input */
+		*in = -1;
+	}
+}
+
+/* What the --restart policy says of an exit (docker's rules): 1 start the
+ * box again, 0 not.  A box a user stopped (DIR/stopped, written by boxctl
+ * stop and kill) stays stopped. */
+static int wants_restart(const char *policy, int restarts, int code, int sig)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/stopped", dir);
+	if (!policy || access(path, F_OK) == 0)
+		return 0;
+	if (strcmp(policy, "always") == 0 || strcmp(policy, "unless-stopped") == 0)
+		return 1;
+	if (strncmp(policy, "on-failure", 10) == 0 && (code != 0 || sig != 0)) {
+		int max = policy[10] == ':' ? atoi(policy + 11) : 0;
+
+		return max <= 0 || restarts < max;
+	}
+	return 0;
+}
+
+/* docker's back-off: 100 ms, doubling with each restart, at most a
+ * minute; a box that ran 10 s or more starts the count again. */
+static void back_off(int restarts, time_t ran)
+{
+	long long ms = 100;
+
+	for (int i = 0; ran < 10 && i < restarts && ms < 60000; i++)
+		ms *= 2;
+	if (ms > 60000)
+		ms = 60000;
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 int main(int argc, char **argv)
 {
 	struct stream *s = calloc(2, sizeof(*s));
-	const char *oom = NULL, *rm[3] = { NULL, NULL, NULL };
+	const char *oom = NULL, *boxctl[3] = { NULL, NULL, NULL }, *restart = NULL;
 	pid_t pid = -1;
-	int pidfd, open_streams = 2, r;
+	int pidfd, open_streams = 0, r, remove = 0, restarts = 0, in = -1, tty = 0, lfd;
+	time_t started = time(NULL);
 	siginfo_t si = { 0 };
 
 	if (!s)
@@ -187,40 +319,76 @@ int main(int argc, char **argv)
 			s[0].fd = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--err") == 0 && i + 1 < argc)
 			s[1].fd = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--in") == 0 && i + 1 < argc)
+			in = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--tty") == 0)
+			tty = 1;
 		else if (strcmp(argv[i], "--log-max") == 0 && i + 1 < argc)
 			logmax = atoll(argv[++i]);
 		else if (strcmp(argv[i], "--oom") == 0 && i + 1 < argc)
 			oom = argv[++i];
-		else if (strcmp(argv[i], "--rm") == 0 && i + 3 < argc) {
-			rm[0] = argv[++i];
-			rm[1] = argv[++i];
-			rm[2] = argv[++i];
-		} else {
+		else if (strcmp(argv[i], "--boxctl") == 0 && i + 3 < argc) {
+			boxctl[0] = argv[++i];
+			boxctl[1] = argv[++i];
+			boxctl[2] = argv[++i];
+		} else if (strcmp(argv[i], "--rm") == 0)
+			remove = 1;
+		else if (strcmp(argv[i], "--restart") == 0 && i + 1 < argc)
+			restart = argv[++i];
+		else if (strcmp(argv[i], "--restarts") == 0 && i + 1 < argc)
+			restarts = atoi(argv[++i]);
+		else {
 			fprintf(stderr, "box-monitor: unknown argument %s\n", argv[i]);
 			return 2;
 		}
 	}
-	if (pid <= 0 || !dir || s[0].fd < 0 || s[1].fd < 0) {
-		fprintf(stderr, "box-monitor: --pid, --dir, --out and --err are needed\n");
+	if (pid <= 0 || !dir || s[0].fd < 0) {
+		fprintf(stderr, "box-monitor: --pid, --dir and --out are needed\n");
+		return 2;
+	}
+	open_streams = s[1].fd >= 0 ? 2 : 1;
+	if ((remove || restart) && !boxctl[0]) {
+		fprintf(stderr, "box-monitor: --rm and --restart need --boxctl\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	open_log();
+	lfd = listen_attach();
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	for (;;) {
-		struct pollfd p[3];
-		int n = 0;
+		struct pollfd p[4 + CLIENTS];
+		int n = 0, first_client;
 
 		for (int i = 0; i < 2; i++)
 			if (s[i].fd >= 0)
 				p[n++] = (struct pollfd){ .fd = s[i].fd, .events = POLLIN };
 		if (pidfd >= 0)
 			p[n++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
-		if (n == 0 || poll(p, (nfds_t)n, -1) < 0) {
+		if (n == 0)
+			break;
+		p[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		first_client = n;
+		for (int i = 0; i < CLIENTS; i++)
+			p[n++] = (struct pollfd){ .fd = clients[i], .events = POLLIN };
+		if (poll(p, (nfds_t)n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
+		}
+		for (int i = 0; i < CLIENTS; i++)
+			if (p[first_client + i].revents && clients[i] >= 0)
+				from_client(i, &in, tty);
+		if (p[first_client - 1].revents) {
+			int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+			for (int i = 0; c >= 0 && i < CLIENTS; i++)
+				if (clients[i] < 0) {
+					clients[i] = c;
+					c = -1;
+				}
+			if (c >= 0)
+				close(c); /* no room: the client sees its end */
 		}
 		for (int i = 0, k = 0; i < 2; i++) {
 			if (s[i].fd < 0)
@@ -233,7 +401,7 @@ int main(int argc, char **argv)
 			k++;
 		}
 		/* the box is gone: what is left in the pipes, then the end */
-		if (pidfd >= 0 && p[n - 1].revents)
+		if (pidfd >= 0 && p[first_client - 2].revents)
 			break;
 		if (!open_streams && pidfd < 0)
 			break;
@@ -265,15 +433,35 @@ int main(int argc, char **argv)
 			    si.si_code == CLD_EXITED ? 0 : si.si_status, oom_kills(oom) > 0);
 	if (logfd >= 0)
 		close(logfd);
-	if (rm[0]) {
+	/* attached clients see their end once the exit is on record */
+	if (lfd >= 0) {
+		unlink_attach();
+		close(lfd);
+	}
+	for (int i = 0; i < CLIENTS; i++)
+		if (clients[i] >= 0)
+			close(clients[i]);
+	if (remove) {
 		pid_t c = fork();
 
 		if (c == 0) {
-			execl(rm[0], rm[0], "--root", rm[1], "rm", "-f", rm[2], (char *)NULL);
+			execl(boxctl[0], boxctl[0], "--root", boxctl[1], "rm", "-f", boxctl[2],
+			      (char *)NULL);
 			_exit(127);
 		}
 		if (c > 0)
 			waitpid(c, NULL, 0);
+	} else if (r == 0 && wants_restart(restart, restarts,
+					   si.si_code == CLD_EXITED ? si.si_status : 0,
+					   si.si_code == CLD_EXITED ? 0 : si.si_status)) {
+		back_off(restarts, time(NULL) - started);
+		/* a stop during the back-off wins */
+		if (wants_restart(restart, restarts, 1, 0)) {
+			/* boxctl start makes the box again under its id and name,
+			 * and its child becomes the next monitor */
+			execl(boxctl[0], boxctl[0], "--root", boxctl[1], "start", "--restarted",
+			      boxctl[2], (char *)NULL);
+		}
 	}
 	return 0;
 }

@@ -49,10 +49,13 @@ static void usage(FILE *f)
 		"Commands:\n"
 		"  run        Run a command in a new box, in the foreground\n"
 		"  exec       Run a command in a running box\n"
+		"  attach     Attach to a detached box's input and output\n"
 		"  ps         List boxes\n"
 		"  inspect    Show boxes as JSON\n"
 		"  logs       Print the output of a detached box\n"
 		"  stats      Show boxes' resource use\n"
+		"  start      Start boxes that exited again\n"
+		"  restart    Stop boxes and start them again\n"
 		"  stop       Stop boxes (SIGTERM, then SIGKILL)\n"
 		"  kill       Send a signal to boxes\n"
 		"  pause      Freeze boxes\n"
@@ -84,7 +87,8 @@ static const struct {
 	{ "stats", cmd_stats },	    { "stop", cmd_stop },   { "kill", cmd_kill },
 	{ "pause", cmd_pause },	    { "unpause", cmd_unpause }, { "wait", cmd_wait },
 	{ "rm", cmd_rm },	    { "gc", cmd_gc },	    { "logs", cmd_logs },
-	{ "rename", cmd_rename },   { "top", cmd_top },
+	{ "rename", cmd_rename },   { "top", cmd_top },	    { "start", cmd_start },
+	{ "restart", cmd_restart }, { "attach", cmd_attach },
 	{ "images", cmd_images },   { "load", cmd_load },   { "import", cmd_import },
 	{ "save", cmd_save },	    { "commit", cmd_commit }, { "rmi", cmd_rmi },
 	{ "tag", cmd_tag },	    { "image", cmd_image },
