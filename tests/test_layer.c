@@ -381,6 +381,10 @@ static void test_whiteouts_overlay(void **state)
 	assert_int_equal(access(path, F_OK), 0);
 	snprintf(path, sizeof(path), "%s/e/.wh..wh..opq", out);
 	assert_int_equal(access(path, F_OK), -1);
+	/* a whiteout of what its own layer made leaves it */
+	snprintf(path, sizeof(path), "%s/g/same", out);
+	assert_false(is_whiteout(path));
+	assert_int_equal(access(path, F_OK), 0);
 	assert_outside_clean();
 }
 
@@ -415,6 +419,8 @@ static void test_whiteouts_apply(void **state)
 	snprintf(path, sizeof(path), "%s/f/sub/dir", out);
 	assert_int_equal(access(path, F_OK), -1);
 	snprintf(path, sizeof(path), "%s/f/sub", out);
+	assert_int_equal(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/g/same", out);
 	assert_int_equal(access(path, F_OK), 0);
 	assert_outside_clean();
 }

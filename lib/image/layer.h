@@ -73,6 +73,8 @@ struct box_layer_info {
  *   mismatch (the message names both digests); -ENOTSUP as above.
  * - a name that already exists is replaced (a directory over a directory
  *   is kept and merged), never written through.
+ * - a whiteout hides only what lower layers have: one for a name its own
+ *   layer made leaves that entry (in both modes).
  * - xattrs: only user.* and security.* are set, on files and directories
  *   (trusted.* and user.overlay.* from an archive could steer overlayfs:
  *   dropped).  A failure is an error, but for security.selinux.
