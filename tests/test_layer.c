@@ -188,7 +188,9 @@ static void assert_outside_clean(void)
 static int unpack_path(const char *archive, const char *dir, const struct box_unpack_opts *o,
 		       struct box_layer_info *info)
 {
-	int fd = open(archive, O_RDONLY | O_CLOEXEC), dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* O_PATH: the reader opens the directory for itself (the fuzz target
+	 * passes an O_RDONLY one) */
+	int fd = open(archive, O_RDONLY | O_CLOEXEC), dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	int r;
 
 	if (fd < 0 || dfd < 0)

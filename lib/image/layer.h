@@ -53,7 +53,8 @@ struct box_layer_info {
 };
 
 /* Read a tar or tar+gzip stream (told apart by its magic bytes) from fd to
- * its end, into the directory dirfd (empty for BOX_UNPACK_OVERLAY).  Every
+ * its end, into the directory dirfd (empty for BOX_UNPACK_OVERLAY; any fd
+ * of it, O_PATH too).  Every
  * path is resolved inside dirfd; an entry that would escape it, a
  * malformed whiteout, a corrupt or truncated stream or a digest mismatch
  * is an error (box_err naming the entry, negative errno).  On error the

@@ -893,10 +893,17 @@ int box_layer_unpack(int fd, int dirfd, const struct box_unpack_opts *opts,
 		     struct box_layer_info *info)
 {
 	static const struct box_unpack_opts defaults = { .mode = BOX_UNPACK_OVERLAY };
-	struct unpack u = { .root = dirfd, .o = opts ? opts : &defaults, .cached_fd = -1 };
+	struct unpack u = { .o = opts ? opts : &defaults, .cached_fd = -1 };
 	struct box_layer_info li = { 0 };
+	_cleanup_close_ int root = -1;
 	int r;
 
+	/* our own fd of the directory, readable (the caller's may be O_PATH,
+	 * which takes no fchown or fsetxattr) */
+	root = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return box_err_errno(errno, "layer: opening the target directory");
+	u.root = root;
 	r = box_in_open(&u.in, fd);
 	if (r < 0)
 		return r;
