@@ -53,7 +53,8 @@ struct box_layer_info {
 };
 
 /* Read a tar or tar+gzip stream (told apart by its magic bytes) from fd to
- * its end, into the directory dirfd (empty for BOX_UNPACK_OVERLAY).  Every
+ * its end, into the directory dirfd (empty for BOX_UNPACK_OVERLAY; any fd
+ * of it, O_PATH too).  Every
  * path is resolved inside dirfd; an entry that would escape it, a
  * malformed whiteout, a corrupt or truncated stream or a digest mismatch
  * is an error (box_err naming the entry, negative errno).  On error the
@@ -73,6 +74,8 @@ struct box_layer_info {
  *   mismatch (the message names both digests); -ENOTSUP as above.
  * - a name that already exists is replaced (a directory over a directory
  *   is kept and merged), never written through.
+ * - a whiteout hides only what lower layers have: one for a name its own
+ *   layer made leaves that entry (in both modes).
  * - xattrs: only user.* and security.* are set, on files and directories
  *   (trusted.* and user.overlay.* from an archive could steer overlayfs:
  *   dropped).  A failure is an error, but for security.selinux.

@@ -728,7 +728,11 @@ static int whiteout(struct unpack *u, const char *base)
 	strcpy(victim + (base - u->path), name);
 	if ((pfd = parent_of(u, victim, &vbase)) < 0)
 		return pfd;
+	/* a whiteout hides what lower layers have, not what its own layer
+	 * made (OCI image spec, "Whiteouts") */
 	if (u->o->mode == BOX_UNPACK_APPLY) {
+		if (box_pathset_has(&u->made, victim))
+			return 0;
 		r = remove_tree(pfd, vbase);
 		drop_cache(u);
 		if (r < 0)
@@ -736,14 +740,10 @@ static int whiteout(struct unpack *u, const char *base)
 		return 0;
 	}
 	if (mknodat(pfd, vbase, S_IFCHR, makedev(0, 0)) < 0) {
-		if (errno != EEXIST)
-			return box_err_errno(errno, "layer: entry \"%s\": creating the whiteout", u->e.path);
-		if ((r = replace(u, pfd, vbase)) < 0)
-			return r;
-		if ((pfd = parent_of(u, victim, &vbase)) < 0)
-			return pfd;
-		if (mknodat(pfd, vbase, S_IFCHR, makedev(0, 0)) < 0)
-			return box_err_errno(errno, "layer: entry \"%s\": creating the whiteout", u->e.path);
+		/* there already: this layer's own entry, which stays */
+		if (errno == EEXIST)
+			return 0;
+		return box_err_errno(errno, "layer: entry \"%s\": creating the whiteout", u->e.path);
 	}
 	/* the whiteout's entry's time (what box_layer_write wrote) */
 	struct timespec ts[2] = { entry_mtime(&u->e), entry_mtime(&u->e) };
@@ -893,10 +893,17 @@ int box_layer_unpack(int fd, int dirfd, const struct box_unpack_opts *opts,
 		     struct box_layer_info *info)
 {
 	static const struct box_unpack_opts defaults = { .mode = BOX_UNPACK_OVERLAY };
-	struct unpack u = { .root = dirfd, .o = opts ? opts : &defaults, .cached_fd = -1 };
+	struct unpack u = { .o = opts ? opts : &defaults, .cached_fd = -1 };
 	struct box_layer_info li = { 0 };
+	_cleanup_close_ int root = -1;
 	int r;
 
+	/* our own fd of the directory, readable (the caller's may be O_PATH,
+	 * which takes no fchown or fsetxattr) */
+	root = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return box_err_errno(errno, "layer: opening the target directory");
+	u.root = root;
 	r = box_in_open(&u.in, fd);
 	if (r < 0)
 		return r;

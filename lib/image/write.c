@@ -101,10 +101,16 @@ static int cmp_str(const void *a, const void *b)
 
 static int read_xattrs(int fd, const char *path, struct tar_entry *e)
 {
-	char list[65536], *names[1024];
-	ssize_t len = flistxattr(fd, list, sizeof(list));
+	/* XATTR_LIST_MAX and XATTR_SIZE_MAX: 64 KiB each, on the heap */
+	_cleanup_free_ char *list = malloc(65536);
+	_cleanup_free_ unsigned char *value = malloc(65536);
+	char *names[1024];
+	ssize_t len;
 	size_t n = 0;
 
+	if (!list || !value)
+		return box_err(ENOMEM, "layer: out of memory");
+	len = flistxattr(fd, list, 65536);
 	if (len < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP))
 		return 0;
 	if (len < 0)
@@ -117,8 +123,7 @@ static int read_xattrs(int fd, const char *path, struct tar_entry *e)
 	if (!e->xattrs)
 		return box_err(ENOMEM, "layer: out of memory");
 	for (size_t i = 0; i < n; i++) {
-		unsigned char value[65536];
-		ssize_t vlen = fgetxattr(fd, names[i], value, sizeof(value));
+		ssize_t vlen = fgetxattr(fd, names[i], value, 65536);
 		struct tar_xattr *x = &e->xattrs[e->nxattrs];
 
 		if (vlen < 0 && errno == ENODATA)
@@ -256,12 +261,27 @@ static int file_entry(struct writer *w, int at, const char *name, const struct s
 	return copy_file(w, at, name, e->path, e->size);
 }
 
+/* A symlink's target into e->link (on the heap: walk recurses once per
+ * level, its frames stay small). */
+static int read_link(int at, const char *name, struct tar_entry *e)
+{
+	_cleanup_free_ char *buf = malloc(PATH_MAX);
+	ssize_t n;
+
+	if (!buf)
+		return box_err(ENOMEM, "layer: out of memory");
+	n = readlinkat(at, name, buf, PATH_MAX - 1);
+	if (n < 0)
+		return box_err_errno(errno, "layer: \"%s\": readlink", e->path);
+	buf[n] = '\0';
+	e->link = TAKE_PTR(buf);
+	return 0;
+}
+
 static int one(struct writer *w, int at, const char *prefix, const char *name)
 {
 	struct tar_entry e = { 0 };
 	struct stat st;
-	char buf[PATH_MAX];
-	ssize_t n;
 	int r;
 
 	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -282,14 +302,9 @@ static int one(struct writer *w, int at, const char *prefix, const char *name)
 		break;
 	case S_IFLNK:
 		e.type = '2';
-		n = readlinkat(at, name, buf, sizeof(buf) - 1);
-		if (n < 0) {
-			r = box_err_errno(errno, "layer: \"%s\": readlink", e.path);
-			break;
-		}
-		buf[n] = '\0';
-		e.link = strdup(buf);
-		r = e.link ? emit(w, &e) : box_err(ENOMEM, "layer: out of memory");
+		r = read_link(at, name, &e);
+		if (r == 0)
+			r = emit(w, &e);
 		break;
 	case S_IFCHR:
 	case S_IFBLK:

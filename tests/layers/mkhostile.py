@@ -136,6 +136,7 @@ write("whiteouts.tar", archive([
     dirent("d/"), reg("d/.wh.gone", b""), reg("d/new", b"n"),
     dirent("e/"), reg("e/keep", b"k"), reg("e/.wh..wh..opq", b""),
     dirent("f/"), dirent("f/sub/"), reg("f/sub/.wh.dir", b""),
+    dirent("g/"), reg("g/same", b"s"), reg("g/.wh.same", b""),
 ]))
 
 # a good gzip layer and its digests, for the digest checks
