@@ -499,6 +499,108 @@ BOX_EXPORT void box_sandbox_result_free(box_sandbox_result *r);
  * Returns 0 or a negative errno from any step. */
 BOX_EXPORT int box_run(box_ctx *ctx, const box_config *cfg, int *exit_code, int *signal);
 
+/* ---------------------------------------------------------------------
+ * Images: the store, loading, running, committing, saving
+ * ------------------------------------------------------------------- */
+
+/* Images live in the context's store directory (box_ctx_set_store_dir):
+ * blobs by sha256 digest, each layer unpacked once and shared, names
+ * "NAME:TAG" (a NAME alone means NAME:latest).  An image is named by
+ * NAME[:TAG], by its id ("sha256:" and 64 hex digits, the digest of its
+ * config) or by a unique prefix of at least 4 hex digits of the id. */
+
+/* Called now and then while a layer unpacks: layer is its index (from 0)
+ * of layers in this operation, done and total the bytes read of its
+ * stream and its size (total 0: unknown). */
+typedef void (*box_progress_fn)(int layer, int layers, uint64_t done, uint64_t total,
+				void *user);
+
+/* Report the progress of box_image_load/import/default on ctx to fn
+ * (NULL: none).  Returns 0 or -EINVAL (ctx NULL). */
+BOX_EXPORT int box_ctx_set_progress(box_ctx *ctx, box_progress_fn fn, void *user);
+
+/* How a box's root is made from an image's layers. */
+#define BOX_STORAGE_AUTO    0 /* overlayfs, or vfs where overlayfs cannot work */
+#define BOX_STORAGE_OVERLAY 1 /* overlayfs only: box_create() fails without it */
+#define BOX_STORAGE_VFS     2 /* a private copy: every layer applied in turn */
+/* Returns 0 or -EINVAL. */
+BOX_EXPORT int box_ctx_set_storage(box_ctx *ctx, int storage);
+
+/* Load the images of an OCI image layout (a directory or a tar archive
+ * of one: oci-layout, index.json, blobs) or of a `docker save` archive
+ * (directory or tar: manifest.json, configs, layer tars).  Every blob's
+ * digest is verified; a mismatch (-EBADMSG), a missing blob (-ENOENT)
+ * or a bad layer fails the whole load and leaves the store as it was.
+ * ref (may be NULL): the name to give the image (then the archive must
+ * hold one).  Without it, the names come from the archive (docker's
+ * RepoTags; OCI's io.containerd.image.name, or its ref.name annotation:
+ * a full NAME:TAG, or a TAG put after the file's base name).
+ * *names (may be NULL) receives the loaded images, one "NAME:TAG" (or
+ * id, for one without a name) per line, to free with box_string_free().
+ * Returns 0 or a negative errno. */
+BOX_EXPORT int box_image_load(box_ctx *ctx, const char *path, const char *ref, char **names);
+
+/* Make a one-layer image from a root filesystem tarball (tar or
+ * tar+gzip, like `docker import`), named ref (NAME[:TAG]).  *id (may be
+ * NULL) receives its id, to free with box_string_free().
+ * Returns 0 or a negative errno. */
+BOX_EXPORT int box_image_import(box_ctx *ctx, const char *path, const char *ref, char **id);
+
+/* The images of ctx as a JSON array, one object per image: id, names
+ * (array), created, size (bytes of its layers as stored), layers (count).
+ * To free with box_string_free(); NULL on failure. */
+BOX_EXPORT char *box_image_list(box_ctx *ctx);
+
+/* One image as JSON: id, names, created, size, layers (their digests,
+ * diff_ids, chain ids, sizes), manifest, config (the image config: Env,
+ * Cmd, Entrypoint, WorkingDir, User, ExposedPorts...), boxes (the ids of
+ * the boxes made from it).  To free with box_string_free(); NULL on
+ * failure (-ENOENT: no such image). */
+BOX_EXPORT char *box_image_inspect(box_ctx *ctx, const char *ref);
+
+/* Remove an image.  Named by NAME:TAG while it has other names: that name
+ * goes, the image stays.  Otherwise the image goes with every layer and
+ * blob that no other image and no box uses.  A box made from it makes
+ * this fail with -EBUSY unless force is set (the box keeps its layers
+ * until it is destroyed).  Returns 0, -ENOENT or -EBUSY. */
+BOX_EXPORT int box_image_remove(box_ctx *ctx, const char *ref, int force);
+
+/* Give the image ref another name (taken from whichever image held it).
+ * Returns 0, -ENOENT or -EINVAL. */
+BOX_EXPORT int box_image_tag(box_ctx *ctx, const char *ref, const char *name);
+
+/* Write the image ref as an OCI image layout tar archive at path
+ * (replaced atomically), which box_image_load(), skopeo and podman
+ * accept.  Returns 0 or a negative errno. */
+BOX_EXPORT int box_image_save(box_ctx *ctx, const char *ref, const char *path);
+
+/* Make a new image of the box b (made from an image): its changes (the
+ * overlay's upper directory, whiteouts included) become a tar+gzip layer
+ * on top of the box's image, whose config it keeps.  Named ref
+ * (NAME[:TAG], may be NULL).  *id (may be NULL) receives the new image's
+ * id, to free with box_string_free().  Returns 0, -EINVAL (the box has
+ * no image) or a negative errno. */
+BOX_EXPORT int box_commit(box *b, const char *ref, char **id);
+
+/* Build the default image, busybox:latest, from the host's busybox
+ * (Debian's busybox-static, /bin/busybox): one layer with busybox and a
+ * link per applet, one with /etc (passwd, group, hostname).  An existing
+ * busybox:latest is kept.  *id (may be NULL) receives its id.
+ * Returns 0, -ENOENT (no static busybox on the host) or a negative
+ * errno. */
+BOX_EXPORT int box_image_default(box_ctx *ctx, char **id);
+
+/* Run the box on an image of the store of the context given to
+ * box_create(), instead of a root directory: its root is an overlay of
+ * the image's layers and a writable layer of the box's own, kept until
+ * box_destroy().  The image's config gives what the caller did not set:
+ * the command (Entrypoint + Cmd; argv set by the caller replaces Cmd),
+ * the environment (merged by name, the caller's wins), the working
+ * directory and the user (numeric, or a name from the image's
+ * /etc/passwd).  Returns 0, -EINVAL or -ENOMEM; the image is looked up by
+ * box_create() (-ENOENT). */
+BOX_EXPORT int box_config_set_image(box_config *cfg, const char *ref);
+
 #ifdef __cplusplus
 }
 #endif

@@ -53,6 +53,10 @@ static struct box *handle_new(box_ctx *ctx)
 
 BOX_EXPORT int box_create(box_ctx *ctx, const box_config *cfg, box **out)
 {
+	struct box_config img = { 0 };
+	const struct box_config *use = cfg;
+	_cleanup_free_ char *box_dir = NULL, *image_id = NULL;
+	const char *storage = NULL;
 	struct box *b;
 	int r;
 
@@ -70,17 +74,35 @@ BOX_EXPORT int box_create(box_ctx *ctx, const box_config *cfg, box **out)
 		free(b);
 		return box_err_errno(-r, "box_create: getrandom");
 	}
+	/* a root from an image: its directory in the store, its defaults */
+	if (cfg->image) {
+		r = box_image_root(ctx, cfg, b->id, &img, &box_dir, &storage, &image_id);
+		if (r < 0) {
+			free(b);
+			return r;
+		}
+		use = &img;
+	}
 	/* the name is reserved (or refused) before anything runs */
 	{
-		_cleanup_free_ char *canon = cfg->rootfs ? realpath(cfg->rootfs, NULL) : NULL;
+		_cleanup_free_ char *canon = use->rootfs ? realpath(use->rootfs, NULL) : NULL;
 
-		r = box_state_create(b, cfg, canon ? canon : cfg->rootfs);
+		r = box_state_create(b, use, canon ? canon : use->rootfs);
 	}
+	if (r == 0 && cfg->image &&
+	    json_object_update_new(b->pending, json_pack("{s:s, s:s, s:s, s:s}", "image", image_id,
+						     "image_ref", cfg->image, "storage", storage,
+						     "box_dir", box_dir)) < 0)
+		r = box_err(ENOMEM, "box_create: out of memory");
 	if (r < 0) {
+		if (box_dir)
+			box_image_release(box_dir);
+		box_image_root_free(&img, cfg);
 		handle_free(b);
 		return r;
 	}
-	r = box_spawn(b, cfg);
+	r = box_spawn(b, use);
+	box_image_root_free(&img, cfg);
 	if (r == 0) {
 		b->pid_start = box_proc_start_time(b->pid);
 		r = box_state_update(b, "pid");
@@ -100,6 +122,8 @@ BOX_EXPORT int box_create(box_ctx *ctx, const box_config *cfg, box **out)
 
 		snprintf(msg, sizeof(msg), "%s", box_last_error());
 		box_state_remove(ctx, b->id, b->name);
+		if (box_dir)
+			box_image_release(box_dir);
 		handle_free(b);
 		return box_err(-r, "%s", msg);
 	}

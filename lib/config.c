@@ -67,6 +67,7 @@ BOX_EXPORT void box_config_free(box_config *c)
 	free(c->groups);
 	free(c->hostname);
 	free(c->rootfs);
+	free(c->image);
 	for (size_t i = 0; i < c->nmounts; i++)
 		mount_free(&c->mounts[i]);
 	free(c->mounts);
@@ -248,6 +249,14 @@ BOX_EXPORT int box_config_set_rootfs(box_config *c, const char *dir)
 	if (!dir || !dir[0])
 		return box_err(EINVAL, "box_config_set_rootfs: the root directory is empty");
 	return replace_str(&c->rootfs, dir, "box_config_set_rootfs");
+}
+
+BOX_EXPORT int box_config_set_image(box_config *c, const char *ref)
+{
+	CFG_CHECK(c, "box_config_set_image");
+	if (!ref || !ref[0])
+		return box_err(EINVAL, "box_config_set_image: the image name is empty");
+	return replace_str(&c->image, ref, "box_config_set_image");
 }
 
 BOX_EXPORT int box_config_set_readonly_root(box_config *c, int on)

@@ -51,6 +51,9 @@ struct box_ctx {
 	char *state_dir;
 	char *store_dir;
 	char *cgroup_parent;
+	box_progress_fn progress;     /* box_ctx_set_progress */
+	void *progress_user;
+	int storage;                  /* BOX_STORAGE_* */
 };
 
 /* ---- config ---- */
@@ -89,6 +92,16 @@ struct box_io_limit {
 	uint64_t value;
 };
 
+/* The overlay a box made from an image gets as its root, mounted by the
+ * child on rootfs (image/rootfs.c prepares it). */
+struct box_overlay {
+	char **lowers;        /* absolute layer dirs, the top one first */
+	size_t nlowers;
+	char *upper, *work;
+	char *linkdir;        /* short links 0, 1, ... to the lowers, for mount(2) */
+	char *data;           /* mount(2) data with those links, run from linkdir */
+};
+
 struct box_config {
 	char **argv;
 	char **env;           /* "K=V" strings */
@@ -102,6 +115,8 @@ struct box_config {
 	struct box_idmap uidmap[BOX_MAX_IDMAP], gidmap[BOX_MAX_IDMAP];
 	int nuidmap, ngidmap;
 	char *rootfs;
+	char *image;          /* box_config_set_image: resolved by box_create */
+	const struct box_overlay *overlay; /* box_create: the image's overlay on rootfs */
 	bool readonly_root;
 	struct box_mount *mounts;
 	size_t nmounts;
@@ -238,6 +253,7 @@ enum box_step {
 	STEP_LO_UP,
 	STEP_PROPAGATION,
 	STEP_ROOT_BIND,
+	STEP_OVERLAY,
 	STEP_ROOT_OPEN,
 	STEP_PLAN,          /* detail: the op index */
 	STEP_PIVOT_ROOT,
@@ -341,6 +357,20 @@ int box_spawn(struct box *b, const struct box_config *cfg);
 int box_mkdir_p(const char *path, mode_t mode);
 /* Name of a step, for messages. */
 const char *box_step_name(int step);
+
+/* ---- images (image/rootfs.c): a box's root from an image ---- */
+/* Resolve cfg->image in ctx's store into local (a shallow copy of cfg
+ * whose argv, env, cwd, user, rootfs and overlay it replaces with what
+ * the image says where the caller did not), and make the box's directory
+ * in the store: STORE/boxes/ID.  *dir gets its path, for the state. */
+int box_image_root(box_ctx *ctx, const struct box_config *cfg, const char *id,
+		   struct box_config *local, char **dir, const char **storage, char **image_id);
+/* Free what box_image_root() put in local. */
+void box_image_root_free(struct box_config *local, const struct box_config *cfg);
+/* Remove a box's directory of the store (its writable layer). */
+int box_image_release(const char *dir);
+/* Mount the overlay on target (in the child: no allocation). */
+int box_overlay_mount(const struct box_overlay *o, const char *target);
 
 /* ---- the built-in init (init.c), runs in the child after start ---- */
 _Noreturn void box_init_main(const struct box_child_args *a, const char *path);

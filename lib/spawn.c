@@ -46,6 +46,7 @@ static const char *const step_names[] = {
 	[STEP_LO_UP] = "bring up lo",
 	[STEP_PROPAGATION] = "make / private",
 	[STEP_ROOT_BIND] = "bind the root filesystem",
+	[STEP_OVERLAY] = "mount the image's overlay on",
 	[STEP_ROOT_OPEN] = "open the root filesystem",
 	[STEP_PLAN] = "mount",
 	[STEP_PIVOT_ROOT] = "pivot_root",
@@ -361,7 +362,14 @@ _Noreturn static void child_main(const struct box_child_args *a)
 
 	if (cfg->rootfs) {
 		CHECK(a, STEP_PROPAGATION, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
-		CHECK(a, STEP_ROOT_BIND, mount(cfg->rootfs, cfg->rootfs, NULL, MS_BIND | MS_REC, NULL));
+		if (cfg->overlay) {
+			r = box_overlay_mount(cfg->overlay, cfg->rootfs);
+			if (r < 0)
+				fail(a, STEP_OVERLAY, -r, 0);
+		} else {
+			CHECK(a, STEP_ROOT_BIND,
+			      mount(cfg->rootfs, cfg->rootfs, NULL, MS_BIND | MS_REC, NULL));
+		}
 		rootfd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		CHECK(a, STEP_ROOT_OPEN, rootfd);
 		r = box_plan_run(a->plan, rootfd, userns, &failed);
@@ -574,6 +582,7 @@ static int report(const struct box_config *cfg, const struct box_plan *plan,
 		return box_err_errno(err, "join the box's cgroups (hierarchy %lld)",
 				     (long long)m->detail);
 	case STEP_ROOT_BIND:
+	case STEP_OVERLAY:
 	case STEP_ROOT_OPEN:
 	case STEP_PIVOT_ROOT:
 	case STEP_CHROOT:

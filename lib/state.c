@@ -431,6 +431,15 @@ int box_state_remove(const box_ctx *ctx, const char *id, const char *name)
 				unlink(path);
 		}
 	}
+	/* the box's writable layer in the image store, as its state says */
+	{
+		json_t *root = load_json(ctx, id);
+		const char *dir = json_string_value(json_object_get(root, "box_dir"));
+
+		if (dir)
+			box_image_release(dir);
+		json_decref(root);
+	}
 	/* Out of the way first, under a name box_list() skips: what another
 	 * process still writes by path (a monitor's exit, a late update)
 	 * then fails instead of leaving a file behind. */

@@ -40,7 +40,8 @@ check "unknown global flag" 125 'unknown flag: --bogus' $boxctl --bogus
 check "unknown run flag is one line and a hint" 125 "^boxctl run: unknown flag: --bogus$" run --bogus true
 check "unknown shorthand" 125 "unknown shorthand flag: 'Z'" run -Z true
 check "missing flag argument" 125 'flag needs an argument' $boxctl run --rootfs
-check "missing rootfs flag" 125 '--rootfs DIR is required' $boxctl run true
+check "no image nor rootfs" 125 'no image given' $boxctl run
+check "an image that is not there" 125 'no such image: true' $boxctl --store "$state/store" run true
 check "missing command" 125 'no command given' run
 check "exit status passes through" 7 '' run sh -c 'exit 7'
 check "signal is 128+N" 143 '' run sh -c 'kill -TERM $$'

@@ -1,6 +1,7 @@
 #!/bin/bash
 # The project's one entry point for people and CI (Debian 12, as root):
-#   tools/dev.sh demo   install what is missing, build, run a real box
+#   tools/dev.sh demo   install what is missing, build, make the default image
+#                       (busybox:latest) and run a real box from it
 #   tools/dev.sh test   install what is missing, build, run every test
 #                       (normal and ASan+UBSan builds) and the ABI check
 #   tools/dev.sh deps | build
@@ -11,7 +12,8 @@ cd "$(dirname "$(readlink -f "$0")")/.."
 PACKAGES=(meson ninja-build pkg-config gcc libc6-dev
 	libcap-dev libseccomp-dev libnftnl-dev libmnl-dev zlib1g-dev libjansson-dev nettle-dev
 	libcmocka-dev busybox-static iproute2 procps util-linux abigail-tools binutils python3
-	qemu-system-x86 cpio kmod xz-utils tmux lua5.4 liblua5.4-dev python3-pytest)
+	qemu-system-x86 cpio kmod xz-utils tmux lua5.4 liblua5.4-dev python3-pytest
+	clang libclang-rt-14-dev umoci skopeo tar gzip)
 
 deps() {
 	local missing=()
@@ -41,13 +43,16 @@ build() {
 demo() {
 	deps
 	build build
-	local rootfs=build/demo-rootfs
-	[ -x "$rootfs/bin/busybox" ] || tests/rootfs/mkbusybox.sh "$rootfs"
-	echo "== a box on a busybox root (from Debian's busybox-static): its own pid, uts,"
-	echo "   ipc, mount and network namespaces, Docker's capabilities and seccomp filter"
+	local boxctl=build/tools/boxctl/boxctl
+	echo "== the default image: busybox:latest, two layers built from the host's busybox-static"
+	$boxctl image default
+	$boxctl images
+	echo "== a box on it: an overlay of the image's layers and a writable layer of its own;"
+	echo "   its own pid, uts, ipc, mount and network namespaces, Docker's capabilities and"
+	echo "   seccomp filter"
 	trap 'for m in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do rmdir "$m/libbox-demo" 2>/dev/null || true; done' RETURN
-	build/tools/boxctl/boxctl run --rm --rootfs "$rootfs" --cgroup-parent /libbox-demo \
-		--hostname demo-box --memory 64m --pids-limit 64 sh -c '
+	$boxctl run --rm --cgroup-parent /libbox-demo \
+		--hostname demo-box --memory 64m --pids-limit 64 busybox sh -c '
 		echo "hostname:      $(hostname)"
 		echo "my pid:        $$ (pid 1 is the init)"
 		echo "processes:     $(ps -o pid= | wc -l) visible"
@@ -55,7 +60,7 @@ demo() {
 		echo "CapEff:        $(grep CapEff /proc/self/status | cut -f2)"
 		echo "Seccomp:       mode $(grep Seccomp: /proc/self/status | cut -f2)"
 		echo -n "unshare -n:    "; unshare -n true 2>&1 | sed "s/.*: //"
-		echo "root is:       $(ls / | tr "\n" " ")"'
+		echo "root is:       $(grep " / / " /proc/self/mountinfo | sed "s/.* - \([^ ]*\) .*/\1/") of $(ls / | tr "\n" " ")"'
 }
 
 # Count the TAP results of a meson test run from its testlog.json.
@@ -116,7 +121,7 @@ test_all() {
 	build build-asan -Db_sanitize=address,undefined -Db_lundef=false
 	echo "== tests under ASan + UBSan"
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		meson test -C build-asan --print-errorlogs --no-suite abi --no-suite examples || rc=1
+		meson test -C build-asan --print-errorlogs --no-suite abi --no-suite examples --no-suite fuzz || rc=1
 	cp build-asan/meson-logs/testlog.json build-asan/testlog-asan.json
 	logs+=(build-asan/testlog-asan.json)
 

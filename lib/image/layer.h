@@ -53,12 +53,35 @@ struct box_layer_info {
 };
 
 /* Read a tar or tar+gzip stream (told apart by its magic bytes) from fd to
- * its end, into the directory dirfd (empty for BOX_UNPACK_OVERLAY).  Every
+ * its end, into the directory dirfd (empty for BOX_UNPACK_OVERLAY; any fd
+ * of it, O_PATH too).  Every
  * path is resolved inside dirfd; an entry that would escape it, a
  * malformed whiteout, a corrupt or truncated stream or a digest mismatch
  * is an error (box_err naming the entry, negative errno).  On error the
  * directory holds an unspecified part of the layer: the caller removes it.
- * info may be NULL. */
+ * info may be NULL.
+ *
+ * In detail (image/unpack.c):
+ * - formats: ustar, GNU ('L'/'K' long names, base-256 numbers) and pax
+ *   (path, linkpath, size, mtime, uid, gid, SCHILY.xattr.*,
+ *   LIBARCHIVE.xattr.*; global headers ignored).  Sparse files and
+ *   unknown entry types are refused (-ENOTSUP).
+ * - errors: -EPERM an escape (absolute name, "..", a symlink on the way,
+ *   a hard link out) or a device without allow_devices; -ENOENT a hard
+ *   link to a missing target; -EINVAL a malformed whiteout; -EFBIG past
+ *   max_bytes (every entry's declared size counts, checked before its
+ *   data is read); -EBADMSG a corrupt or truncated stream or a digest
+ *   mismatch (the message names both digests); -ENOTSUP as above.
+ * - a name that already exists is replaced (a directory over a directory
+ *   is kept and merged), never written through.
+ * - a whiteout hides only what lower layers have: one for a name its own
+ *   layer made leaves that entry (in both modes).
+ * - xattrs: only user.* and security.* are set, on files and directories
+ *   (trusted.* and user.overlay.* from an archive could steer overlayfs:
+ *   dropped).  A failure is an error, but for security.selinux.
+ * - modes and mtimes of directories are set at the end; no fsync.
+ * - the stream is inflated and digested on a thread of its own; progress
+ *   is called on the caller's thread, about every MiB read. */
 int box_layer_unpack(int fd, int dirfd, const struct box_unpack_opts *opts,
 		     struct box_layer_info *info);
 
@@ -67,7 +90,15 @@ int box_layer_unpack(int fd, int dirfd, const struct box_unpack_opts *opts,
  * xattrs; overlayfs whiteouts (0/0 character devices, and directories with
  * trusted.overlay.opaque=y) become `.wh.NAME` and `.wh..wh..opq` entries.
  * Entries are in a stable order, so the same tree gives the same bytes
- * (mtimes as found).  info may be NULL. */
+ * (mtimes as found).  info may be NULL.
+ *
+ * In detail (image/write.c): names sorted bytewise in each directory, a
+ * directory before what it holds, no entry for the root; user.overlay.opaque
+ * =y marks an opaque directory too; user.* and security.* xattrs are kept
+ * (overlayfs' own are not); the first name of a multiply linked inode
+ * carries the data, the others are hard links to it; sockets are left out;
+ * mtimes in whole seconds; gzip at zlib's default level, header mtime 0.
+ * info->unpacked is the bytes of file data, info->entries the entries. */
 int box_layer_write(int dirfd, int fd, bool gzip, struct box_layer_info *info);
 
 #endif

@@ -29,6 +29,15 @@ int cmd_unpause(box_ctx *ctx, int argc, char **argv);
 int cmd_wait(box_ctx *ctx, int argc, char **argv);
 int cmd_rm(box_ctx *ctx, int argc, char **argv);
 int cmd_gc(box_ctx *ctx, int argc, char **argv);
+/* image.c */
+int cmd_images(box_ctx *ctx, int argc, char **argv);
+int cmd_load(box_ctx *ctx, int argc, char **argv);
+int cmd_import(box_ctx *ctx, int argc, char **argv);
+int cmd_save(box_ctx *ctx, int argc, char **argv);
+int cmd_commit(box_ctx *ctx, int argc, char **argv);
+int cmd_rmi(box_ctx *ctx, int argc, char **argv);
+int cmd_tag(box_ctx *ctx, int argc, char **argv);
+int cmd_image(box_ctx *ctx, int argc, char **argv);
 int cmd_start(box_ctx *ctx, int argc, char **argv);
 int cmd_restart(box_ctx *ctx, int argc, char **argv);
 int cmd_attach(box_ctx *ctx, int argc, char **argv);

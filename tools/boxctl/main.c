@@ -42,6 +42,9 @@ static void usage(FILE *f)
 		"\n"
 		"Options:\n"
 		"      --root DIR   state directory (default /run/libbox)\n"
+		"      --store DIR  image store (default /var/lib/libbox)\n"
+		"      --storage-driver overlay|vfs|auto  how a box's root is made of its\n"
+		"                   image (default auto: overlayfs where it works)\n"
 		"\n"
 		"Commands:\n"
 		"  run        Run a command in a new box, in the foreground\n"
@@ -63,6 +66,16 @@ static void usage(FILE *f)
 		"  rm         Remove boxes\n"
 		"  gc         Clean up after boxes whose creator died\n"
 		"\n"
+		"Images:\n"
+		"  images     List images\n"
+		"  load       Load images from an OCI layout or docker save archive\n"
+		"  import     Make an image of a root filesystem tarball\n"
+		"  save       Write an image as an OCI layout archive\n"
+		"  commit     Make an image of a box's changes\n"
+		"  rmi        Remove images\n"
+		"  tag        Give an image another name\n"
+		"  image      inspect | default | ls | rm | load | save | import | tag\n"
+		"\n"
 		"Run 'boxctl COMMAND --help' for more information on a command.\n");
 }
 
@@ -76,28 +89,54 @@ static const struct {
 	{ "rm", cmd_rm },	    { "gc", cmd_gc },	    { "logs", cmd_logs },
 	{ "rename", cmd_rename },   { "top", cmd_top },	    { "start", cmd_start },
 	{ "restart", cmd_restart }, { "attach", cmd_attach },
+	{ "images", cmd_images },   { "load", cmd_load },   { "import", cmd_import },
+	{ "save", cmd_save },	    { "commit", cmd_commit }, { "rmi", cmd_rmi },
+	{ "tag", cmd_tag },	    { "image", cmd_image },
 };
 
 int main(int argc, char **argv)
 {
 	box_ctx *ctx = NULL;
-	const char *root = NULL;
+	const char *root = NULL, *store = NULL, *driver = NULL;
+	int storage = BOX_STORAGE_AUTO;
 	int r;
 
 	/* global options, before the verb */
-	while (argc >= 2 && strncmp(argv[1], "--root", 6) == 0 &&
-	       (argv[1][6] == '\0' || argv[1][6] == '=')) {
-		if (argv[1][6] == '=') {
-			root = argv[1] + 7;
-		} else if (argv[1][6] == '\0' && argc >= 3) {
-			root = argv[2];
+	while (argc >= 2) {
+		const char *opt = strncmp(argv[1], "--root", 6) == 0		? "--root"
+				  : strncmp(argv[1], "--storage-driver", 16) == 0 ? "--storage-driver"
+				  : strncmp(argv[1], "--store", 7) == 0		? "--store"
+										: NULL;
+		size_t n = opt ? strlen(opt) : 0;
+		const char **slot = !opt			     ? NULL
+				    : strcmp(opt, "--root") == 0	     ? &root
+				    : strcmp(opt, "--storage-driver") == 0 ? &driver
+									     : &store;
+		const char *val;
+
+		if (!opt || (argv[1][n] != '\0' && argv[1][n] != '='))
+			break;
+		if (argv[1][n] == '=') {
+			val = argv[1] + n + 1;
+		} else if (argc >= 3) {
+			val = argv[2];
 			argv++;
 			argc--;
 		} else {
-			return boxctl_usage_error(NULL, "flag needs an argument: --root");
+			return boxctl_usage_error(NULL, "flag needs an argument: %s", opt);
 		}
+		*slot = val;
 		argv++;
 		argc--;
+	}
+	if (driver) {
+		if (strcmp(driver, "overlay") == 0)
+			storage = BOX_STORAGE_OVERLAY;
+		else if (strcmp(driver, "vfs") == 0)
+			storage = BOX_STORAGE_VFS;
+		else if (strcmp(driver, "auto") != 0)
+			return boxctl_usage_error(NULL, "--storage-driver: overlay, vfs or auto, not %s",
+						  driver);
 	}
 	if (argc < 2) {
 		usage(stderr);
@@ -115,7 +154,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		if (strcmp(argv[1], verbs[i].name) != 0)
 			continue;
-		if (box_ctx_new(&ctx) < 0 || (root && box_ctx_set_state_dir(ctx, root) < 0)) {
+		if (box_ctx_new(&ctx) < 0 || (root && box_ctx_set_state_dir(ctx, root) < 0) ||
+		    (store && box_ctx_set_store_dir(ctx, store) < 0) ||
+		    box_ctx_set_storage(ctx, storage) < 0) {
 			boxctl_error("%s", box_last_error());
 			box_ctx_free(ctx);
 			return 125;

@@ -25,7 +25,8 @@
 static void run_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: boxctl run [OPTIONS] --rootfs DIR COMMAND [ARG...]\n"
+		"Usage: boxctl run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
+		"       boxctl run [OPTIONS] --rootfs DIR COMMAND [ARG...]\n"
 		"\n"
 		"Run a command in a new box and wait for it.  boxctl exits with the\n"
 		"command's status (128+N when it was killed by signal N), 125 when the\n"
@@ -33,7 +34,8 @@ static void run_usage(FILE *f)
 		"is not found.\n"
 		"\n"
 		"Options:\n"
-		"      --rootfs DIR            root filesystem (a directory)\n"
+		"      --rootfs DIR            root filesystem (a directory) instead of an\n"
+		"                              image of the store\n"
 		"  -i, --interactive           keep stdin open (without it: /dev/null)\n"
 		"  -t, --tty                   give the command a terminal\n"
 		"  -d, --detach                run the box in the background and print its\n"
@@ -748,7 +750,7 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 	int ngroups = 0, use_init = 1, status = 125, r, c, code = 0, sig = 0, detach = 0, remove = 0;
 	int64_t log_max = 10 << 20;
 	int interactive = 0, tty = 0;
-	const char *rootfs = NULL, *restart = NULL;
+	const char *rootfs = NULL, *cmdname = NULL, *restart = NULL;
 	sigset_t block, old;
 
 	if (box_config_new(&cfg) < 0) {
@@ -933,15 +935,24 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 		}
 	}
 	if (!rootfs) {
-		status = boxctl_usage_error("run", "no root filesystem: --rootfs DIR is required "
-						   "(images do not exist yet)");
-		goto out;
-	}
-	if (optind >= argc) {
+		/* an image of the store; its config gives the command */
+		if (optind >= argc) {
+			status = boxctl_usage_error("run", "no image given (or --rootfs DIR)");
+			goto out;
+		}
+		if (box_config_set_image(cfg, argv[optind]) < 0) {
+			status = lib_fail(-1);
+			goto out;
+		}
+		cmdname = argv[optind++];
+	} else if (optind >= argc) {
 		status = boxctl_usage_error("run", "no command given");
 		goto out;
 	}
-	if (box_config_set_argv(cfg, argc - optind, (const char *const *)argv + optind) < 0 ||
+	if (optind < argc)
+		cmdname = argv[optind];
+	if ((optind < argc &&
+	     box_config_set_argv(cfg, argc - optind, (const char *const *)argv + optind) < 0) ||
 	    box_config_set_namespaces(cfg, ns) < 0 || box_config_set_init(cfg, use_init) < 0 ||
 	    (ngroups && box_config_set_groups(cfg, ngroups, groups) < 0)) {
 		status = lib_fail(-1);
@@ -974,8 +985,7 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (detach) {
-		status = run_detached(ctx, cfg, argv[optind], remove, restart, log_max, interactive,
-				      tty);
+		status = run_detached(ctx, cfg, cmdname, remove, restart, log_max, interactive, tty);
 		goto out;
 	}
 	/* Block the forwarded signals before the box exists, so none is lost;
@@ -990,12 +1000,12 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &block, &old);
 	r = box_create(ctx, cfg, &b);
 	if (r < 0) {
-		status = exit_status_for(r, false, argv[optind]);
+		status = exit_status_for(r, false, cmdname);
 		goto out;
 	}
 	r = box_start(b);
 	if (r < 0) {
-		status = exit_status_for(r, true, argv[optind]);
+		status = exit_status_for(r, true, cmdname);
 		goto out;
 	}
 	r = tty ? relay_tty(b, interactive, &code, &sig) : wait_forwarding(b, &code, &sig);

@@ -97,6 +97,10 @@ SECCOMP_PROFILE = 2
 CGROUP_AUTO = 0
 CGROUP_ON = 1
 CGROUP_OFF = 2
+# how a box's root is made of its image (box_ctx_set_storage)
+STORAGE_AUTO = 0
+STORAGE_OVERLAY = 1
+STORAGE_VFS = 2
 
 LIMIT_MEMORY = 1
 LIMIT_MEMORY_SWAP = 2
@@ -224,6 +228,17 @@ def _call(name: str, *args: Any) -> int:
     if rc < 0:
         raise make_error(-rc, _dec(lib.box_last_error()) or None, name)
     return rc
+
+
+def _take_string(p: Any, function: str) -> str:
+    """A string the library returned for the caller (c_void_p), decoded
+    and freed with box_string_free()."""
+    if not p:
+        raise make_error(_errno.EIO, last_error() or None, function)
+    try:
+        return ctypes.string_at(p).decode("utf-8", "replace")
+    finally:
+        lib.box_string_free(p)
 
 
 def _einval(message: str, function: Optional[str] = None) -> InvalidArgument:
@@ -547,6 +562,11 @@ class Config:
         _call("box_config_set_id", self, _enc_opt(id, "id"))
         return self
 
+    def set_image(self, ref: str) -> "Config":
+        """Run on an image of the context's store (``box_config_set_image()``)."""
+        _call("box_config_set_image", self, _enc(ref, "image"))
+        return self
+
     def set_readonly_root(self, on: bool = True) -> "Config":
         """A read-only root (``box_config_set_readonly_root()``)."""
         _call("box_config_set_readonly_root", self, _on(on))
@@ -839,6 +859,7 @@ _CONFIG_KWARGS: Dict[str, Callable[[Config, Any], Any]] = {
     "gid_map": lambda c, v: [c.add_gid_map(*line) for line in v],
     "id_maps": lambda c, v: [c.add_id_map(*line) for line in v],
     "rootfs": Config.set_rootfs,
+    "image": Config.set_image,
     "readonly_root": Config.set_readonly_root,
     "mounts": lambda c, v: [c.add_mount(*m) for m in v],
     "binds": _kw_binds,
@@ -1045,6 +1066,72 @@ class Context:
     @cgroup_parent.setter
     def cgroup_parent(self, path: str) -> None:
         _call("box_ctx_set_cgroup_parent", self, _enc(path, "cgroup_parent"))
+
+    # -- images --------------------------------------------------------------
+
+    def set_progress(self, fn: Optional[Callable[[int, int, int, int], None]]) -> None:
+        """Call fn(layer, layers, done, total) while layers unpack
+        (``box_ctx_set_progress()``); None: no reports."""
+        cb = _ffi.PROGRESS_FN(lambda l, n, d, t, _u: fn(l, n, d, t)) if fn else _ffi.PROGRESS_FN()
+        self._progress = cb  # kept alive as long as the context uses it
+        _call("box_ctx_set_progress", self, cb, None)
+
+    def set_storage(self, storage: Union[int, str]) -> None:
+        """How a box's root is made of its image (``box_ctx_set_storage()``):
+        "auto", "overlay" or "vfs" (or BOX_STORAGE_*)."""
+        modes = {"auto": 0, "overlay": 1, "vfs": 2}
+        if isinstance(storage, str) and storage not in modes:
+            raise _einval(f"storage {storage!r}: auto, overlay or vfs", "box_ctx_set_storage")
+        _call("box_ctx_set_storage", self, modes[storage] if isinstance(storage, str) else storage)
+
+    def load_image(self, path: PathArg, name: Optional[str] = None) -> List[str]:
+        """Load an OCI layout or docker save archive (``box_image_load()``);
+        the loaded images' names (or ids)."""
+        out = ctypes.c_void_p()
+        _call("box_image_load", self, _enc(path, "path"), _enc_opt(name, "name"), ctypes.byref(out))
+        return [l for l in _take_string(out.value, "box_image_load").splitlines() if l]
+
+    def import_image(self, path: PathArg, name: str) -> str:
+        """A one-layer image of a rootfs tarball (``box_image_import()``);
+        its id."""
+        out = ctypes.c_void_p()
+        _call("box_image_import", self, _enc(path, "path"), _enc(name, "name"), ctypes.byref(out))
+        return _take_string(out.value, "box_image_import")
+
+    def images(self) -> List[Dict[str, Any]]:
+        """The images of the store (``box_image_list()``)."""
+        result: List[Dict[str, Any]] = json.loads(
+            _take_string(_raw("box_image_list", self), "box_image_list"))
+        return result
+
+    def inspect_image(self, ref: str) -> Dict[str, Any]:
+        """One image as a dict (``box_image_inspect()``)."""
+        p = _raw("box_image_inspect", self, _enc(ref, "ref"))
+        if not p:
+            err = last_error()
+            raise make_error(_errno.ENOENT if "no such image" in err else _errno.EIO,
+                             err or None, "box_image_inspect")
+        info: Dict[str, Any] = json.loads(_take_string(p, "box_image_inspect"))
+        return info
+
+    def remove_image(self, ref: str, force: bool = False) -> None:
+        """Remove an image (``box_image_remove()``)."""
+        _call("box_image_remove", self, _enc(ref, "ref"), int(force))
+
+    def tag_image(self, ref: str, name: str) -> None:
+        """Give an image another name (``box_image_tag()``)."""
+        _call("box_image_tag", self, _enc(ref, "ref"), _enc(name, "name"))
+
+    def save_image(self, ref: str, path: PathArg) -> None:
+        """Write an image as an OCI layout archive (``box_image_save()``)."""
+        _call("box_image_save", self, _enc(ref, "ref"), _enc(path, "path"))
+
+    def default_image(self) -> str:
+        """Build busybox:latest from the host's busybox
+        (``box_image_default()``); its id."""
+        out = ctypes.c_void_p()
+        _call("box_image_default", self, ctypes.byref(out))
+        return _take_string(out.value, "box_image_default")
 
     # -- boxes ---------------------------------------------------------------
 
@@ -1526,6 +1613,12 @@ class Box:
             lib.box_string_free(s)
         info: Dict[str, Any] = json.loads(text)
         return info
+
+    def commit(self, name: Optional[str] = None) -> str:
+        """A new image of the box's changes (``box_commit()``); its id."""
+        out = ctypes.c_void_p()
+        _call("box_commit", self, _enc_opt(name, "name"), ctypes.byref(out))
+        return _take_string(out.value, "box_commit")
 
     def rename(self, name: str) -> None:
         """Give the box another name (``box_rename()``)."""

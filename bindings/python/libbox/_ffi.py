@@ -48,6 +48,9 @@ sandbox_p = POINTER(box_sandbox_result)
 
 #: ``typedef int (*box_list_fn)(const char *id, void *user);``
 LIST_FN = CFUNCTYPE(c_int, c_char_p, c_void_p)
+#: ``typedef void (*box_progress_fn)(int layer, int layers, uint64_t done,
+#: uint64_t total, void *user);``
+PROGRESS_FN = CFUNCTYPE(None, c_int, c_int, c_uint64, c_uint64, c_void_p)
 
 # name: (restype, [argtypes])
 SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
@@ -141,6 +144,19 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "box_sandbox_result_free": (None, [sandbox_p]),
     # lifecycle (LIBBOX_1.1)
     "box_config_set_id": (c_int, [config_p, c_char_p]),
+    # images (LIBBOX_1.1); strings out are c_void_p, freed by box_string_free
+    "box_ctx_set_progress": (c_int, [ctx_p, PROGRESS_FN, c_void_p]),
+    "box_ctx_set_storage": (c_int, [ctx_p, c_int]),
+    "box_image_load": (c_int, [ctx_p, c_char_p, c_char_p, POINTER(c_void_p)]),
+    "box_image_import": (c_int, [ctx_p, c_char_p, c_char_p, POINTER(c_void_p)]),
+    "box_image_list": (c_void_p, [ctx_p]),
+    "box_image_inspect": (c_void_p, [ctx_p, c_char_p]),
+    "box_image_remove": (c_int, [ctx_p, c_char_p, c_int]),
+    "box_image_tag": (c_int, [ctx_p, c_char_p, c_char_p]),
+    "box_image_save": (c_int, [ctx_p, c_char_p, c_char_p]),
+    "box_commit": (c_int, [box_p, c_char_p, POINTER(c_void_p)]),
+    "box_image_default": (c_int, [ctx_p, POINTER(c_void_p)]),
+    "box_config_set_image": (c_int, [config_p, c_char_p]),
 }
 
 
