@@ -53,6 +53,8 @@ static const char *const step_names[] = {
 	[STEP_READONLY_ROOT] = "remount / read-only",
 	[STEP_HOSTNAME] = "sethostname",
 	[STEP_RLIMIT] = "setrlimit",
+	[STEP_SYSCTL] = "sysctl",
+	[STEP_ROOT_PROPAGATION] = "root propagation",
 	[STEP_SECCOMP] = "load the seccomp filter",
 	[STEP_BOUNDING] = "drop from the bounding set",
 	[STEP_KEEPCAPS] = "prctl(PR_SET_KEEPCAPS)",
@@ -279,6 +281,8 @@ static void close_all_but_ours(const struct box_child_args *a)
 	int keep[64], n = 0, lo = 0;
 
 	keep[n++] = a->sync_fd;
+	if (a->start_fd >= 0)
+		keep[n++] = a->start_fd;
 	for (int i = 0; i < 3; i++)
 		keep[n++] = a->stdio[i];
 	for (int i = 0; i < a->njoin; i++)
@@ -358,6 +362,32 @@ _Noreturn static void child_main(const struct box_child_args *a)
 		if (r < 0)
 			fail(a, STEP_LO_UP, -r, 0);
 	}
+	/* The host's /proc/sys still: what it shows of the namespaced
+	 * sysctls is the reader's namespaces, which are the box's now. */
+	for (size_t i = 0; cfg->oci && cfg->oci->sysctl && cfg->oci->sysctl[i]; i++) {
+		const char *kv = cfg->oci->sysctl[i], *eq = strchr(kv, '=');
+		char p[PATH_MAX];
+		size_t n = 0;
+		int fd;
+
+		n = (size_t)snprintf(p, sizeof(p), "/proc/sys/");
+		for (const char *c = kv; c < eq && n < sizeof(p) - 1; c++)
+			p[n++] = *c == '.' ? '/' : *c;
+		p[n] = '\0';
+		fd = open(p, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, eq + 1, strlen(eq + 1)) < 0)
+			fail(a, STEP_SYSCTL, errno, (int64_t)i);
+		close(fd);
+	}
+	if (cfg->oci && cfg->oci->oom_score_adj_set) {
+		char v[16];
+		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC), n;
+
+		n = snprintf(v, sizeof(v), "%d", cfg->oci->oom_score_adj);
+		if (fd < 0 || write(fd, v, (size_t)n) < 0)
+			fail(a, STEP_RLIMIT, errno, -1);
+		close(fd);
+	}
 
 	if (cfg->rootfs) {
 		CHECK(a, STEP_PROPAGATION, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
@@ -386,6 +416,9 @@ _Noreturn static void child_main(const struct box_child_args *a)
 		}
 		CHECK(a, STEP_PIVOT_ROOT, chdir("/"));
 		close(rootfd);
+		if (cfg->oci && cfg->oci->root_propagation)
+			CHECK(a, STEP_ROOT_PROPAGATION,
+			      mount(NULL, "/", NULL, cfg->oci->root_propagation, NULL));
 		if (cfg->readonly_root) {
 			struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
 
@@ -415,8 +448,18 @@ _Noreturn static void child_main(const struct box_child_args *a)
 
 	umask(022);
 	box_msg_send(a->sync_fd, STEP_READY, 0, 0);
-	if (read(a->sync_fd, &go, 1) != 1)
+	if (a->start_fd >= 0) {
+		/* box_start() from any process: a byte in the FIFO, which we
+		 * hold open for writing too (no end of file while we wait) */
+		ssize_t n;
+
+		while ((n = read(a->start_fd, &go, 1)) < 0 && errno == EINTR)
+			;
+		if (n != 1)
+			_exit(127);
+	} else if (read(a->sync_fd, &go, 1) != 1) {
 		_exit(127); /* destroyed before start */
+	}
 
 	if (cfg->init)
 		box_init_main(a, path);
@@ -666,7 +709,8 @@ static void release_child(struct box_child_args *a, int sv[2])
 int box_spawn(struct box *b, const struct box_config *cfg)
 {
 	struct box_plan plan = { 0 };
-	struct box_child_args a = { .cfg = cfg, .sync_fd = -1, .stdio = { -1, -1, -1 } };
+	struct box_child_args a = { .cfg = cfg, .sync_fd = -1, .stdio = { -1, -1, -1 },
+				    .start_fd = -1 };
 	struct clone_args ca = { 0 };
 	_cleanup_free_ char *rootfs = NULL;
 	struct box_config local;
@@ -701,7 +745,8 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 	if (b->cg) {
 		r = box_cgroup_apply(b->cg, &local);
 		if (r == 0) {
-			r = box_cgroup_devices(b->cg);
+			r = box_cgroup_devices(b->cg, cfg->oci ? cfg->oci->dev_rules : NULL,
+					       cfg->oci ? cfg->oci->ndev_rules : 0);
 			devctl = r == 0;
 			if (r == -ENOTSUP)
 				r = 0;
@@ -752,6 +797,20 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 	if (r < 0)
 		goto out;
 	a.lock_fd = b->lockfd;
+	if (local.oci && local.oci->start_fifo) {
+		char fifo[PATH_MAX];
+
+		snprintf(fifo, sizeof(fifo), "%s/boxes/%s/start.fifo", b->ctx->state_dir, b->id);
+		if (mkfifo(fifo, 0600) < 0 && errno != EEXIST) {
+			r = box_err_errno(errno, "box_create: mkfifo %s", fifo);
+			goto out;
+		}
+		a.start_fd = open(fifo, O_RDWR | O_CLOEXEC);
+		if (a.start_fd < 0) {
+			r = box_err_errno(errno, "box_create: open %s", fifo);
+			goto out;
+		}
+	}
 
 	ca.flags = clone_flags(local.ns) | CLONE_PIDFD;
 	if (b->cg) {
@@ -860,6 +919,8 @@ out:
 		box_cgroup_destroy(TAKE_PTR(b->cg));
 		box_err(-r, "%s", msg);
 	}
+	if (a.start_fd >= 0)
+		close(a.start_fd);
 	release_child(&a, sv);
 	box_plan_free(&plan);
 	return r;
