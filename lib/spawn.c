@@ -676,7 +676,10 @@ static int prepare_child(struct box_child_args *a, const struct box_config *cfg,
 	if (!a->caps || !a->envp)
 		return box_err(ENOMEM, "%s: out of memory", what);
 	for (int i = 0; i < 3; i++) {
-		int fd = cfg->stdio[i];
+		/* with a terminal the caller's stdio is not the box's: holding it
+		 * until exec would keep the caller's reader waiting (an engine's
+		 * pipe on an OCI runtime's output) */
+		int fd = cfg->tty ? -1 : cfg->stdio[i];
 
 		a->stdio[i] = fd < 0 ? open("/dev/null", O_RDWR | O_CLOEXEC)
 				     : fcntl(fd, F_DUPFD_CLOEXEC, 3);
