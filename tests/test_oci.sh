@@ -1,12 +1,13 @@
 #!/bin/bash
 # boxctl as an OCI runtime (runc's command line) on bundles, end to end, as
 # TAP.  Runs itself again inside a throwaway network and mount namespace.
-#   test_oci.sh BOXCTL ROOTFS
+#   test_oci.sh BOXCTL ROOTFS RECVTTY
 set -u
 . "$(dirname "$(readlink -f "$0")")/tap.sh"
 tap_throwaway "$0" "$@"
 boxctl=$(readlink -f "$1")
 rootfs=$(readlink -f "$2")
+recvtty=$(readlink -f "$3")
 check() {
 	local name=$1 want=$2 pattern=$3 out st
 	shift 3
@@ -36,46 +37,68 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A bundle: the busybox root, read-only, and a config.json made by `spec`
-# then changed with python (what engines would write).
-bundle=$tmp/bundle
-mkdir -p "$bundle"
-ln -s "$rootfs" "$bundle/rootfs"
-check "spec writes a config.json" 0 '' $boxctl spec --bundle "$bundle"
-check "spec does not overwrite it" 1 'File exists' $boxctl spec --bundle "$bundle"
-mkdir -p "$tmp/rw" "$tmp/ro"
-echo from-host >"$tmp/ro/f"
-# edit KEY=PYTHON-EXPRESSION...: a config.json from the spec's, in dir $1
-edit() {
-	local dir=$1
+# Bundles: the busybox root, read-only, and a config.json as engines write
+# one, made here in plain shell (the VM has no python or jq).
+#   conf DIR [args=JSON] [env=,"K=V"...] [terminal=true] [mounts=,{...}...]
+#        [resources=,"memory":{...}] [masked=JSON] [hooks=JSON] [caps=,"CAP_X"]
+#        [namespaces=,{...}]
+conf() {
+	local dir=$1 args='["true"]' env='' terminal=false mounts='' resources='' hooks='{}' caps=''
+	local namespaces='' masked='["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"]'
+	local cl='"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"'
 	shift
+	local "$@"
 	mkdir -p "$dir"
 	[ -e "$dir/rootfs" ] || ln -s "$rootfs" "$dir/rootfs"
-	python3 - "$bundle/config.json" "$dir/config.json" "$@" <<'PY'
-import json, os, sys
-c = json.load(open(sys.argv[1]))
-c["process"]["terminal"] = False
-c["linux"]["cgroupsPath"] = "/" + os.environ["CGP"] + "/" + os.path.basename(os.path.dirname(sys.argv[2]))
-for e in sys.argv[3:]:
-    exec(e)
-json.dump(c, open(sys.argv[2], "w"), indent=1)
-PY
+	cat >"$dir/config.json" <<EOF
+{
+  "ociVersion": "1.2.0",
+  "process": {
+    "terminal": $terminal, "user": {"uid": 0, "gid": 0}, "args": $args,
+    "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"$env], "cwd": "/",
+    "capabilities": {"bounding": [$cl$caps], "effective": [$cl], "permitted": [$cl]},
+    "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
+    "noNewPrivileges": true
+  },
+  "root": {"path": "rootfs", "readonly": true},
+  "hostname": "boxctl",
+  "mounts": [
+    {"destination": "/proc", "type": "proc", "source": "proc"},
+    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+    {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
+    {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+    {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]},
+    {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
+    {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}$mounts
+  ],
+  "hooks": $hooks,
+  "annotations": {"org.example.key": "value"},
+  "linux": {
+    "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "cgroup"}$namespaces],
+    "cgroupsPath": "/$cgp/${dir##*/}",
+    "resources": {"devices": [{"allow": false, "access": "rwm"}]$resources},
+    "maskedPaths": $masked,
+    "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+  }
 }
-export CGP=$cgp
-cg=""
+EOF
+}
+mkdir -p "$tmp/rw" "$tmp/ro" "$tmp/spec"
+echo from-host >"$tmp/ro/f"
+check "spec writes a config.json" 0 '"ociVersion": "1.2.0"' sh -c "$boxctl spec --bundle $tmp/spec && cat $tmp/spec/config.json"
+check "spec does not overwrite it" 1 'File exists' $boxctl spec --bundle "$tmp/spec"
 
-edit "$tmp/b1" "$cg" "c['process']['args'] = ['sh', '-c', 'echo hello \$FOO; hostname']" \
-	"c['process']['env'].append('FOO=bar')"
+conf "$tmp/b1" args='["sh", "-c", "echo hello $FOO; hostname"]' env=', "FOO=bar"'
 check "run: a bundle in the foreground" 0 '^hello bar$' $B run --bundle "$tmp/b1" r1
 check "run: the spec's hostname" 0 '^boxctl$' $B run --bundle "$tmp/b1" r1
 check "run: foreground run deletes the container" 1 'does not exist' $B state r1
 
 # mounts, limits, masked paths
-edit "$tmp/b2" "$cg" \
-	"c['process']['args'] = ['sh', '-c', 'cat /ro/f; echo x > /rw/g; touch /ro/h; cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes; echo timer=\$(cat /proc/timer_list | wc -c); echo fw=\$(ls /sys/firmware | wc -l); echo sysctl-ro=\$( (echo 1 > /proc/sys/net/ipv4/ip_forward) 2>&1 | grep -c Read-only)']" \
-	"c['mounts'] += [{'destination': '/ro', 'type': 'bind', 'source': '$tmp/ro', 'options': ['rbind', 'ro']}, {'destination': '/rw', 'type': 'bind', 'source': '$tmp/rw', 'options': ['bind', 'rw', 'nosuid']}]" \
-	"c['linux']['resources']['memory'] = {'limit': 67108864}" \
-	"c['linux']['maskedPaths'] = ['/proc/timer_list']"
+conf "$tmp/b2" \
+	args='["sh", "-c", "cat /ro/f; echo x > /rw/g; touch /ro/h; cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes; echo timer=$(cat /proc/timer_list | wc -c); echo fw=$(ls /sys/firmware | wc -l); echo sysctl-ro=$( (echo 1 > /proc/sys/net/ipv4/ip_forward) 2>&1 | grep -c Read-only)"]' \
+	mounts=", {\"destination\": \"/ro\", \"type\": \"bind\", \"source\": \"$tmp/ro\", \"options\": [\"rbind\", \"ro\"]}, {\"destination\": \"/rw\", \"type\": \"bind\", \"source\": \"$tmp/rw\", \"options\": [\"bind\", \"rw\", \"nosuid\"]}" \
+	resources=', "memory": {"limit": 67108864}' \
+	masked='["/proc/timer_list"]'
 out=$($B run --bundle "$tmp/b2" r2 2>&1)
 check "ro bind: readable" 0 '^from-host$' echo "$out"
 check "ro bind: not writable" 0 'Read-only file system' echo "$out"
@@ -86,15 +109,16 @@ check "maskedPaths replaces the defaults (/sys/firmware shows)" 0 '^fw=[1-9]' ec
 check "readonlyPaths: /proc/sys read-only" 0 '^sysctl-ro=1$' echo "$out"
 
 # the lifecycle: create, state, start, kill, delete
-edit "$tmp/b3" "$cg" \
-	"c['process']['args'] = ['sh', '-c', 'echo started; trap \"echo got-usr1\" USR1; trap \"echo got-term; exit 3\" TERM; while true; do sleep 0.1; done']" \
-	"c['hooks'] = {'createRuntime': [{'path': '/bin/sh', 'args': ['sh', '-c', 'cat > $tmp/hook-create']}], 'poststart': [{'path': '/bin/sh', 'args': ['sh', '-c', 'cat > $tmp/hook-poststart']}], 'poststop': [{'path': '/bin/sh', 'args': ['sh', '-c', 'cat > $tmp/hook-poststop']}]}"
+conf "$tmp/b3" \
+	args='["sh", "-c", "echo started; trap \"echo got-usr1\" USR1; trap \"echo got-term; exit 3\" TERM; while true; do sleep 0.1; done"]' \
+	hooks="{\"createRuntime\": [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"cat > $tmp/hook-create\"]}], \"poststart\": [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"cat > $tmp/hook-poststart\"]}], \"poststop\": [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"cat > $tmp/hook-poststop\"]}]}"
 check "create" 0 '' $B create --bundle "$tmp/b3" --pid-file "$tmp/pid" c3
 sleep 0.1
 pid=$(cat "$tmp/pid" 2>/dev/null)
 check "state after create: created, with the pid of the pid file" 0 "\"pid\": $pid," $B state c3
 check "state: status created" 0 '"status": "created"' $B state c3
 check "state: bundle" 0 "\"bundle\": \"$tmp/b3\"" $B state c3
+check "state: the bundle's annotations" 0 '"org.example.key": "value"' $B state c3
 check "the pid is in the container's cgroup (cgroupsPath)" 0 "$cgp/b3" cat /proc/$pid/cgroup
 if [ "$(readlink /proc/$pid/ns/pid)" != "$(readlink /proc/self/ns/pid)" ] &&
 	[ "$(readlink /proc/$pid/ns/mnt)" != "$(readlink /proc/self/ns/mnt)" ]; then
@@ -139,7 +163,7 @@ check "delete of a gone container fails" 1 'does not exist' $B delete c3
 check "delete --force of a gone container succeeds" 0 '' $B delete --force c3
 
 # delete --force of a running one, and run --detach
-edit "$tmp/b4" "$cg" "c['process']['args'] = ['sleep', '60']"
+conf "$tmp/b4" args='["sleep", "60"]'
 check "run --detach" 0 '' $B run --detach --bundle "$tmp/b4" c4
 check "state: running" 0 '"status": "running"' $B state c4
 check "delete of a running container fails" 1 'is running' $B delete c4
@@ -147,22 +171,8 @@ check "delete --force of a running container" 0 '' $B delete --force c4
 check "gone" 1 'does not exist' $B state c4
 
 # the console socket: the pty's master over SCM_RIGHTS
-edit "$tmp/b5" "$cg" "c['process']['terminal'] = True" "c['process']['args'] = ['sh', '-c', 'tty; sleep 1']"
-python3 - "$tmp/console.sock" "$tmp/console.out" <<'PY' &
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.bind(sys.argv[1]); s.listen(1)
-s.settimeout(30)
-c, _ = s.accept()
-msg, fds, flags, addr = socket.recv_fds(c, 1024, 1)
-out = b""
-try:
-    while b"\n" not in out:
-        out += os.read(fds[0], 1024)
-except OSError:
-    pass
-open(sys.argv[2], "wb").write(out)
-PY
+conf "$tmp/b5" terminal=true args='["sh", "-c", "tty; sleep 1"]'
+"$recvtty" "$tmp/console.sock" "$tmp/console.out" &
 recv=$!
 for i in $(seq 50); do [ -S "$tmp/console.sock" ] && break; sleep 0.1; done
 check "create --console-socket" 0 '' $B create --bundle "$tmp/b5" --console-socket "$tmp/console.sock" c5
@@ -174,15 +184,15 @@ for i in $(seq 50); do $B state c5 | grep -q stopped && break; sleep 0.1; done
 check "delete the tty container" 0 '' $B delete c5
 
 # errors name the JSON path; nothing is left
-edit "$tmp/bad1" "$cg" "c['linux']['resources']['memory'] = {'limit': 'lots'}"
+conf "$tmp/bad1" resources=', "memory": {"limit": "lots"}'
 check "a bad value names its JSON path" 1 'linux.resources.memory.limit: not an integer' $B create --bundle "$tmp/bad1" bad1
 check "the error is a JSON line in --log" 0 '"level": ?"error".*linux.resources.memory.limit: not an integer' cat "$tmp/log.json"
-edit "$tmp/bad2" "$cg" "c['process']['capabilities']['bounding'].append('CAP_FLY')"
+conf "$tmp/bad2" caps=', "CAP_FLY"'
 check "an unknown capability is an error" 1 'process.capabilities.bounding\[3\]: unknown capability "CAP_FLY"' $B create --bundle "$tmp/bad2" bad2
-edit "$tmp/bad3" "$cg" "c['hooks'] = {'createRuntime': [{'path': '/bin/false'}]}"
+conf "$tmp/bad3" hooks='{"createRuntime": [{"path": "/bin/false"}]}'
 check "a failing createRuntime hook fails create" 1 'hooks.createRuntime\[0\] \(/bin/false\): exited with status 1' $B create --bundle "$tmp/bad3" bad3
 check "and leaves no container" 1 'does not exist' $B state bad3
-edit "$tmp/bad4" "$cg" "c['linux']['namespaces'].append({'type': 'ipc', 'path': '/proc/1/ns/ipc'})"
+conf "$tmp/bad4" namespaces=', {"type": "ipc", "path": "/proc/1/ns/ipc"}'
 check "a namespace given twice" 1 'namespace "ipc" given twice' $B create --bundle "$tmp/bad4" bad4
 check "no such bundle" 1 'bundle /nonexistent' $B create --bundle /nonexistent bad5
 check "features" 0 '"ociVersionMax": ?"1.2.0"' $B features
