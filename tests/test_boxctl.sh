@@ -177,6 +177,40 @@ else
 fi
 $boxctl rm rot >/dev/null
 check "--log-opt needs max-size" 125 'invalid --log-opt' run -d --log-opt bogus true
+# start, restart and restart policies: the box is made again under its id
+# and name, from the arguments its run recorded, keeping its log
+check "--restart: an unknown policy" 125 'invalid restart policy "sometimes"' run -d --restart sometimes true
+check "--restart with --rm is refused" 125 'conflicting options: --restart and --rm' run -d --rm --restart always true
+check "--restart needs -d" 125 '--restart needs -d' run --restart always true
+# until NAME PATTERN: wait (up to 10 s) for ps -a to show the box so
+until_ps() { for _ in $(seq 200); do $boxctl ps -a | grep -qE "$2.* $1\$" && return 0; sleep 0.05; done; return 1; }
+id=$(run -d --name flaky --restart on-failure:2 sh -c 'echo ran; exit 3')
+for _ in $(seq 200); do [ "$($boxctl logs flaky 2>/dev/null | wc -l)" -ge 3 ] && until_ps flaky 'Exited \(3\)' && break; sleep 0.05; done
+sleep 0.5 # a fourth run would come within 0.4 s
+check "on-failure:2 ran the box three times in all" 0 '^3$' sh -c "$boxctl logs flaky | grep -c ran"
+check "on-failure:2: the same id" 0 "^$id\$" sh -c "$boxctl inspect flaky | sed -n 's/^ *\"id\": \"\(.*\)\",/\1/p'"
+check "on-failure:2: restarts counted" 0 '"boxctl.restarts": "2"' $boxctl inspect flaky
+check "on-failure does not restart a success" 0 '^1 0$' sh -c "$boxctl run -d --rootfs $rootfs --cgroup-parent $cgp --name fine --restart on-failure echo ran >/dev/null; $boxctl wait fine >/dev/null; sleep 0.5; echo \$($boxctl logs fine | wc -l) \$($boxctl inspect fine | grep -c boxctl.restarts)"
+run -d --name always --restart always sh -c 'echo up; sleep 0.2' >/dev/null
+for _ in $(seq 200); do [ "$($boxctl logs always 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.05; done
+check "always: restarted after a clean exit" 0 '^up up' sh -c "$boxctl logs always | tr '\n' ' '"
+check "stop stops an always box" 0 '^always$' $boxctl stop -t 1 always
+sleep 1
+check "and it stays stopped" 0 'Exited .* always$' $boxctl ps -a
+id=$(run -d --name again sh -c 'echo hello; sleep 30')
+until_ps again Up
+$boxctl stop -t 0 again >/dev/null
+check "start an exited box" 0 '^again$' $boxctl start again
+check "started: running under the same id and name" 0 "^${id:0:12} .*Up .* again\$" $boxctl ps
+for _ in $(seq 100); do [ "$($boxctl logs again | wc -l)" -ge 2 ] && break; sleep 0.05; done
+check "started: its log kept" 0 '^hello hello $' sh -c "$boxctl logs again | tr '\n' ' '"
+check "start of a running box does nothing" 0 '^again$' $boxctl start again
+check "restart a running box" 0 '^again$' $boxctl restart -t 0 again
+for _ in $(seq 100); do [ "$($boxctl logs again | wc -l)" -ge 3 ] && break; sleep 0.05; done
+check "restarted: running, log kept" 0 '^hello hello hello $' sh -c "$boxctl ps | grep -q 'Up .* again\$' && $boxctl logs again | tr '\n' ' '"
+check "start of no box" 1 'no such box: nobox' $boxctl start nobox
+$boxctl rm -f flaky fine always again >/dev/null
+check "nothing of them is left in the state" 0 '^$' ls -A "$state/boxes"
 # a monitor killed with SIGKILL: never "running forever"
 run -d --name orphan sh -c 'sleep 0.5' >/dev/null
 mon=$($boxctl inspect orphan | tr -d ' \n' | sed -n 's/.*"owner":{"pid":\([0-9]*\).*/\1/p')

@@ -27,6 +27,21 @@ int cmd_unpause(box_ctx *ctx, int argc, char **argv);
 int cmd_wait(box_ctx *ctx, int argc, char **argv);
 int cmd_rm(box_ctx *ctx, int argc, char **argv);
 int cmd_gc(box_ctx *ctx, int argc, char **argv);
+int cmd_start(box_ctx *ctx, int argc, char **argv);
+int cmd_restart(box_ctx *ctx, int argc, char **argv);
+
+/* Set while boxctl start makes a box again (run.c reads it): its id,
+ * name, the directory holding its log meanwhile, its restarts so far. */
+struct boxctl_again {
+	const char *id, *name, *keep;
+	int restarts;
+};
+extern struct boxctl_again boxctl_again;
+void boxctl_restore_logs(const char *keep, const char *dir);
+/* The user stopped b: its restart policy leaves it stopped. */
+void boxctl_mark_stopped(box_ctx *ctx, box *b);
+/* docker stop: SIGTERM, SIGKILL after seconds; 0 or -1 (box_last_error). */
+int boxctl_stop_box(box *b, int seconds);
 
 /* The OCI runtime command line (oci.c). */
 #include <stdbool.h>
@@ -40,8 +55,9 @@ struct oci_globals {
 extern struct oci_globals oci_g;
 /* The OCI verb called name, or NULL. */
 int (*oci_verb(const char *name))(box_ctx *, int, char **);
-/* Whether argv (argv[0] the verb) is the OCI form of run, exec, kill or ps. */
-bool oci_form(int argc, char **argv);
+/* Whether argv (argv[0] the verb) is the OCI form of run, exec, kill, ps
+ * or start. */
+bool oci_form(box_ctx *ctx, int argc, char **argv);
 bool oci_is_signal(const char *s);
 
 #endif

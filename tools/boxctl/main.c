@@ -51,6 +51,8 @@ static void usage(FILE *f)
 		"  inspect    Show boxes as JSON\n"
 		"  logs       Print the output of a detached box\n"
 		"  stats      Show boxes' resource use\n"
+		"  start      Start boxes that exited again\n"
+		"  restart    Stop boxes and start them again\n"
 		"  stop       Stop boxes (SIGTERM, then SIGKILL)\n"
 		"  kill       Send a signal to boxes\n"
 		"  pause      Freeze boxes\n"
@@ -72,7 +74,8 @@ static const struct {
 	{ "stats", cmd_stats },	    { "stop", cmd_stop },   { "kill", cmd_kill },
 	{ "pause", cmd_pause },	    { "unpause", cmd_unpause }, { "wait", cmd_wait },
 	{ "rm", cmd_rm },	    { "gc", cmd_gc },	    { "logs", cmd_logs },
-	{ "rename", cmd_rename },   { "top", cmd_top },
+	{ "rename", cmd_rename },   { "top", cmd_top },	    { "start", cmd_start },
+	{ "restart", cmd_restart },
 };
 
 /* A global flag: "--name VALUE", "--name=VALUE", or (value NULL) "--name". */
@@ -104,8 +107,8 @@ static int global_flag(int *argc, char ***argv, const char *name, bool has_value
 /* The verbs of the OCI runtime command line that only it has. */
 static bool oci_only(const char *verb)
 {
-	static const char *const only[] = { "create", "start", "state", "delete", "resume",
-					     "list", "spec", "features" };
+	static const char *const only[] = { "create", "state", "delete", "resume", "list", "spec",
+					     "features" };
 
 	for (size_t i = 0; i < sizeof(only) / sizeof(only[0]); i++)
 		if (strcmp(verb, only[i]) == 0)
@@ -159,25 +162,28 @@ int main(int argc, char **argv)
 		       box_version());
 		return 0;
 	}
+	if (box_ctx_new(&ctx) < 0 || (root && box_ctx_set_state_dir(ctx, root) < 0)) {
+		boxctl_error("%s", box_last_error());
+		box_ctx_free(ctx);
+		return 125;
+	}
 	/* The OCI verbs: those only the OCI command line has, and the OCI
-	 * form of run, exec, kill, ps (and pause) where an engine calls
-	 * (its global flags) or the verb's own OCI flags say so. */
+	 * form of run, exec, kill, ps, pause and start where an engine calls
+	 * (its global flags) or the verb's own arguments say so (for start: a
+	 * container in the created state, which the Docker-like start never
+	 * takes). */
 	if (oci_only(argv[1]) ||
-	    ((oci_g.any || oci_form(argc - 1, argv + 1)) && oci_verb(argv[1])))
+	    ((oci_g.any || oci_form(ctx, argc - 1, argv + 1)) && oci_verb(argv[1])))
 		fn = oci_verb(argv[1]);
 	for (size_t i = 0; !fn && i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (strcmp(argv[1], verbs[i].name) == 0)
 			fn = verbs[i].fn;
 	if (fn) {
-		if (box_ctx_new(&ctx) < 0 || (root && box_ctx_set_state_dir(ctx, root) < 0)) {
-			boxctl_error("%s", box_last_error());
-			box_ctx_free(ctx);
-			return 125;
-		}
 		r = fn(ctx, argc - 1, argv + 1);
 		box_ctx_free(ctx);
 		return r;
 	}
+	box_ctx_free(ctx);
 	if (argv[1][0] == '-')
 		return boxctl_usage_error(NULL, "unknown flag: %s", argv[1]);
 	return boxctl_usage_error(NULL, "'%s' is not a boxctl command", argv[1]);

@@ -1117,12 +1117,23 @@ int (*oci_verb(const char *name))(box_ctx *, int, char **)
 
 /* Whether argv (argv[0] the verb) is the OCI form of a verb both
  * languages have: recognised by its OCI flags, or for kill by its
- * "ID SIGNAL" shape, for ps by its container id. */
-bool oci_form(int argc, char **argv)
+ * "ID SIGNAL" shape, for ps by its container id, for start by its
+ * container being created. */
+bool oci_form(box_ctx *ctx, int argc, char **argv)
 {
 	const char *verb = argv[0];
 	int positional = 0;
 
+	if (strcmp(verb, "start") == 0) {
+		box *b;
+		bool created;
+
+		if (argc != 2 || argv[1][0] == '-' || box_open(ctx, argv[1], &b) < 0)
+			return false;
+		created = box_status(b) == BOX_STATUS_CREATED;
+		box_close(b);
+		return created;
+	}
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
