@@ -26,6 +26,8 @@ cgp=/libbox-test-boxctl-$$
 state=$(mktemp -d /tmp/libbox-boxctl-state.XXXXXX)
 boxctl="$boxctl --root $state"
 run() { $boxctl run --rootfs "$rootfs" --cgroup-parent "$cgp" "$@"; }
+# until NAME PATTERN: wait (up to 10 s) for ps -a to show the box so
+until_ps() { for _ in $(seq 200); do $boxctl ps -a | grep -qE "$2.* $1\$" && return 0; sleep 0.05; done; return 1; }
 remove_cgroup_parent() { for m in $(awk '$9 == "cgroup" || $9 == "cgroup2" { print $5 }' /proc/self/mountinfo); do [ -d "$m$cgp" ] && rmdir "$m$cgp"; done; }
 trap 'remove_cgroup_parent; rm -rf "$state"' EXIT
 
@@ -46,7 +48,12 @@ check "stdout passes through" 0 '^hello$' run echo hello
 check "stdin passes through with -i" 0 '^piped$' bash -c "echo piped | $boxctl run -i --rootfs '$rootfs' --cgroup-parent '$cgp' cat"
 check "without -i stdin is /dev/null" 0 '^0$' bash -c "echo piped | $boxctl run --rootfs '$rootfs' --cgroup-parent '$cgp' sh -c 'cat | wc -c'"
 check "-t gives a terminal" 0 '^/dev/pts/0' run -t tty
-check "-d with -t is refused" 125 'need a foreground box' run -d -t true
+check "attach: a box that is not running" 1 'is not running' sh -c "$boxctl run -d --rootfs $rootfs --cgroup-parent $cgp --name quick true >/dev/null; $boxctl wait quick >/dev/null; $boxctl attach quick; r=\$?; $boxctl rm quick >/dev/null; exit \$r"
+check "attach --detach-keys: invalid" 125 'invalid --detach-keys "ctrl-"' $boxctl attach --detach-keys ctrl- x
+id=$(run -d -i --name piped sh -c 'while read l; do echo got $l; done; echo end')
+check "attach -i: input through the monitor, until its end" 0 '^got one got two end $' sh -c "(echo one; echo two) | $boxctl attach piped | tr '\n' ' '"
+check "attach -i: the log has it too" 0 '^got one$' sh -c "$boxctl logs piped | head -1"
+$boxctl rm -f piped >/dev/null
 check "command not found is 127" 127 'nosuch: executable file not found' run nosuch
 check "not executable is 126" 126 'Permission denied' run /etc/passwd
 printf '\177ELFgarbage' >"$rootfs.garbage.$$"
@@ -163,7 +170,7 @@ check "wait gives the exit code the monitor recorded" 0 '^3$' $boxctl wait det
 check "ps -a: Exited (3)" 0 'Exited \(3\) .* det$' $boxctl ps -a
 check "the monitor is gone" 0 '^$' sh -c "ps -eo args | grep '^box-monitor.*$id' || true"
 check "rm the exited box" 0 '^det$' $boxctl rm det
-check "logs of a foreground box: none" 1 'has no log' sh -c "$boxctl run --rootfs $rootfs --cgroup-parent $cgp --name fg sh -c 'sleep 0.3' & sleep 0.1; $boxctl logs fg; r=\$?; wait; exit \$r"
+check "logs of a foreground box: none" 1 'has no log' sh -c "$boxctl run --rootfs $rootfs --cgroup-parent $cgp --name fg sh -c 'sleep 3' & for i in \$(seq 200); do $boxctl ps | grep -q ' fg\$' && break; sleep 0.05; done; $boxctl logs fg; r=\$?; $boxctl stop -t 0 fg >/dev/null; wait; exit \$r"
 run -d --rm --name gone true >/dev/null
 for _ in $(seq 40); do $boxctl ps -a | grep -q gone || break; sleep 0.05; done
 check "run -d --rm: removed when done" 0 '^BOX ID' $boxctl ps -a
@@ -182,8 +189,6 @@ check "--log-opt needs max-size" 125 'invalid --log-opt' run -d --log-opt bogus 
 check "--restart: an unknown policy" 125 'invalid restart policy "sometimes"' run -d --restart sometimes true
 check "--restart with --rm is refused" 125 'conflicting options: --restart and --rm' run -d --rm --restart always true
 check "--restart needs -d" 125 '--restart needs -d' run --restart always true
-# until NAME PATTERN: wait (up to 10 s) for ps -a to show the box so
-until_ps() { for _ in $(seq 200); do $boxctl ps -a | grep -qE "$2.* $1\$" && return 0; sleep 0.05; done; return 1; }
 id=$(run -d --name flaky --restart on-failure:2 sh -c 'echo ran; exit 3')
 for _ in $(seq 200); do [ "$($boxctl logs flaky 2>/dev/null | wc -l)" -ge 3 ] && until_ps flaky 'Exited \(3\)' && break; sleep 0.05; done
 sleep 0.5 # a fourth run would come within 0.4 s
@@ -212,11 +217,11 @@ check "start of no box" 1 'no such box: nobox' $boxctl start nobox
 $boxctl rm -f flaky fine always again >/dev/null
 check "nothing of them is left in the state" 0 '^$' ls -A "$state/boxes"
 # a monitor killed with SIGKILL: never "running forever"
-run -d --name orphan sh -c 'sleep 0.5' >/dev/null
+run -d --name orphan sh -c 'sleep 2' >/dev/null
 mon=$($boxctl inspect orphan | tr -d ' \n' | sed -n 's/.*"owner":{"pid":\([0-9]*\).*/\1/p')
 if [ -n "$mon" ] && kill -9 "$mon"; then ok "kill -9 the monitor"; else not_ok "kill -9 the monitor" "owner pid '$mon'"; fi
 check "the box runs on without it" 0 'Up .* orphan$' $boxctl ps
-sleep 0.8
+until_ps orphan 'Exited \(unknown\)'
 check "then its exit is unknown, not running" 0 'Exited \(unknown\) .* orphan$' $boxctl ps -a
 check "gc cleans it up" 0 '^1 box cleaned up$' $boxctl gc
 
@@ -252,6 +257,26 @@ if command -v tmux >/dev/null; then
 	if ! tm has-session -t t 2>/dev/null; then ok "run -it: exit ends boxctl"; else not_ok "run -it: exit ends boxctl" "$(tm capture-pane -p -t t)"; fi
 	tm kill-server 2>/dev/null
 	check "run -it left no box" 0 '^BOX ID' $boxctl ps -a
+	# a detached box with a terminal: attach, detach with ctrl-p ctrl-q,
+	# attach again, and its exit status through attach
+	run -dit --name dtty sh >/dev/null
+	tm new-session -d -s a -x 100 -y 30 "$boxctl attach dtty; echo attach-ended-\$?; sleep 30"
+	tm send-keys -t a Enter
+	if screen 5 '^/ #' a; then ok "attach: the box's prompt"; else not_ok "attach: the box's prompt" "$(tm capture-pane -p -t a)"; fi
+	tm send-keys -t a 'echo typed-$((6*7)); stty size' Enter
+	if screen 5 '^typed-42' a && screen 2 '^30 100' a; then ok "attach: typed, echoed, our terminal's size"; else not_ok "attach: typed, echoed, our terminal's size" "$(tm capture-pane -p -t a)"; fi
+	tm send-keys -t a C-p C-q
+	if screen 5 'attach-ended-0$' a; then ok "attach: ctrl-p ctrl-q detaches (status 0)"; else not_ok "attach: ctrl-p ctrl-q detaches (status 0)" "$(tm capture-pane -p -t a)"; fi
+	check "detached: the box runs on" 0 'Up .* dtty$' $boxctl ps
+	tm kill-session -t a
+	tm new-session -d -s b -x 80 -y 20 "$boxctl attach --detach-keys ctrl-x dtty; echo attach-ended-\$?; sleep 30"
+	tm send-keys -t b Enter
+	tm send-keys -t b 'stty size; exit 5' Enter
+	if screen 5 '^attach-ended-5' b; then ok "attach again: the resize, and the box's exit status"; else not_ok "attach again: the resize, and the box's exit status" "$(tm capture-pane -p -t b)"; fi
+	if tm capture-pane -p -t b | grep -q '^20 80'; then ok "attach again: its terminal's size"; else not_ok "attach again: its terminal's size" "$(tm capture-pane -p -t b)"; fi
+	tm kill-server 2>/dev/null
+	check "the log of a box with a terminal" 0 'typed-42' $boxctl logs dtty
+	$boxctl rm -f dtty >/dev/null
 elif [ "${CI:-}" = true ]; then
 	not_ok "tmux is installed (for the run -it / exec -it tests)"
 fi

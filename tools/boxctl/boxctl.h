@@ -10,6 +10,8 @@ void boxctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int boxctl_usage_error(const char *verb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+#include <stddef.h>
+
 #include "box.h"
 
 int cmd_run(box_ctx *ctx, int argc, char **argv);
@@ -29,6 +31,9 @@ int cmd_rm(box_ctx *ctx, int argc, char **argv);
 int cmd_gc(box_ctx *ctx, int argc, char **argv);
 int cmd_start(box_ctx *ctx, int argc, char **argv);
 int cmd_restart(box_ctx *ctx, int argc, char **argv);
+int cmd_attach(box_ctx *ctx, int argc, char **argv);
+/* Write all of buf, across short writes; 0 or -1. */
+int boxctl_write_all(int fd, const char *buf, size_t len);
 
 /* Set while boxctl start makes a box again (run.c reads it): its id,
  * name, the directory holding its log meanwhile, its restarts so far. */
@@ -42,6 +47,9 @@ void boxctl_restore_logs(const char *keep, const char *dir);
 void boxctl_mark_stopped(box_ctx *ctx, box *b);
 /* docker stop: SIGTERM, SIGKILL after seconds; 0 or -1 (box_last_error). */
 int boxctl_stop_box(box *b, int seconds);
+/* boxctl stop of the box named what, and of the box its restart policy
+ * may be making again meanwhile; 0 or -1 (said). */
+int boxctl_stop_for_good(box_ctx *ctx, const char *what, int seconds);
 
 /* The OCI runtime command line (oci.c). */
 #include <stdbool.h>

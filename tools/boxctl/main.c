@@ -47,6 +47,7 @@ static void usage(FILE *f)
 		"Commands:\n"
 		"  run        Run a command in a new box, in the foreground\n"
 		"  exec       Run a command in a running box\n"
+		"  attach     Attach to a detached box's input and output\n"
 		"  ps         List boxes\n"
 		"  inspect    Show boxes as JSON\n"
 		"  logs       Print the output of a detached box\n"
@@ -75,7 +76,7 @@ static const struct {
 	{ "pause", cmd_pause },	    { "unpause", cmd_unpause }, { "wait", cmd_wait },
 	{ "rm", cmd_rm },	    { "gc", cmd_gc },	    { "logs", cmd_logs },
 	{ "rename", cmd_rename },   { "top", cmd_top },	    { "start", cmd_start },
-	{ "restart", cmd_restart },
+	{ "restart", cmd_restart }, { "attach", cmd_attach },
 };
 
 /* A global flag: "--name VALUE", "--name=VALUE", or (value NULL) "--name". */

@@ -317,8 +317,13 @@ static int each_box(box_ctx *ctx, const char *verb, int argc, char **argv, struc
 				r = box_kill(b, m->sig);
 			}
 		} else if (strcmp(verb, "stop") == 0) {
-			boxctl_mark_stopped(ctx, b);
-			r = boxctl_stop_box(b, m->seconds);
+			box_close(b);
+			b = NULL;
+			if (boxctl_stop_for_good(ctx, argv[i], m->seconds) < 0)
+				failed = 1;
+			else
+				puts(argv[i]);
+			continue;
 		} else if (strcmp(verb, "pause") == 0) {
 			r = box_pause(b);
 		} else if (strcmp(verb, "unpause") == 0) {

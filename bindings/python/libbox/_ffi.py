@@ -139,6 +139,8 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "box_sandbox_stderr": (c_void_p, [sandbox_p, POINTER(c_size_t)]),
     "box_sandbox_truncated": (c_int, [sandbox_p]),
     "box_sandbox_result_free": (None, [sandbox_p]),
+    # lifecycle (LIBBOX_1.1)
+    "box_config_set_id": (c_int, [config_p, c_char_p]),
 }
 
 
