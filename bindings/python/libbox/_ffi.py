@@ -141,6 +141,10 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "box_sandbox_result_free": (None, [sandbox_p]),
     # lifecycle (LIBBOX_1.1)
     "box_config_set_id": (c_int, [config_p, c_char_p]),
+    # OCI runtime bundles (LIBBOX_1.1)
+    "box_config_from_oci": (c_int, [c_char_p, POINTER(config_p)]),
+    "box_config_from_oci_process": (c_int, [c_char_p, POINTER(config_p)]),
+    "box_config_set_start_fifo": (c_int, [config_p, c_int]),
 }
 
 
