@@ -516,7 +516,8 @@ BOX_EXPORT int box_run(box_ctx *ctx, const box_config *cfg, int *exit_code, int 
  * Returns 0, -ENOENT (no such file), -EINVAL (a value of the wrong type or
  * out of range: the message names its JSON path, e.g.
  * "linux.resources.memory.limit: not an integer"), -ENOTSUP (something
- * libbox cannot do: joining an existing namespace by path) or -ENOMEM. */
+ * libbox cannot do: joining an existing pid, mount, user or time namespace
+ * by path; network, ipc, uts and cgroup ones are joined) or -ENOMEM. */
 BOX_EXPORT int box_config_from_oci(const char *path, box_config **out);
 
 /* Read an OCI process object (the JSON file of `runc exec --process`):

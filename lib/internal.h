@@ -153,6 +153,8 @@ struct box_oci_extra {
 	unsigned long root_propagation;/* MS_* from linux.rootfsPropagation, or 0 */
 	int oom_score_adj;
 	bool oom_score_adj_set;
+	char *ns_path[8];              /* a namespace to join, by bit of BOX_NS_* */
+	unsigned ns_joined;            /* the BOX_NS_* joined rather than made */
 	bool start_fifo;               /* the box waits on STATE/boxes/ID/start.fifo */
 	bool spec;                     /* from a bundle: its mounts replace the built-in ones */
 };
@@ -276,6 +278,7 @@ enum box_step {
 	STEP_HOSTNAME,
 	STEP_RLIMIT,        /* detail: the rlimit index */
 	STEP_SYSCTL,        /* detail: the sysctl index */
+	STEP_JOIN_NS,       /* detail: the BOX_NS_* bit */
 	STEP_ROOT_PROPAGATION,
 	STEP_SECCOMP,
 	STEP_BOUNDING,
@@ -323,6 +326,8 @@ struct box_child_args {
 	int stdio[3];         /* already opened in the parent */
 	int last_cap;
 	int start_fd;         /* start.fifo opened read-write, or -1: wait on sync_fd */
+	int ns_fds[8];        /* namespaces to join (setns), first thing */
+	int nns;
 };
 
 struct box_cgroup;

@@ -440,10 +440,21 @@ static int read_namespaces(const struct oci *o, json_t *linux_)
 			return OERR(o, p, "namespace \"%s\" given twice", type);
 		if ((r = get_str(o, e, "path", P(p, "linux.namespaces[%zu].path", i), &path)) < 0)
 			return r;
-		if (path)
+		if (path && !(flag & (BOX_NS_NET | BOX_NS_IPC | BOX_NS_UTS | BOX_NS_CGROUP)))
 			return box_err(ENOTSUP,
-				       "%s: %s: joining an existing namespace (%s) is not supported",
-				       o->file, p, path);
+				       "%s: %s: joining an existing %s namespace (%s) is not supported "
+				       "(only network, ipc, uts and cgroup ones)",
+				       o->file, p, type, path);
+		if (path && path[0] != '/')
+			return OERR(o, p, "not an absolute path");
+		if (path) {
+			int bit = __builtin_ctz(flag);
+
+			o->cfg->oci->ns_path[bit] = strdup(path);
+			if (!o->cfg->oci->ns_path[bit])
+				return box_err(ENOMEM, "%s: out of memory", o->file);
+			o->cfg->oci->ns_joined |= flag;
+		}
 		ns |= flag;
 	}
 	/* without a mount namespace the box would change the host's mounts */
@@ -813,6 +824,8 @@ void box_oci_extra_free(struct box_oci_extra *x)
 	strv_free(x->sysctl);
 	free(x->cgroup_path);
 	free(x->seccomp_json);
+	for (size_t i = 0; i < ARRAY_SIZE(x->ns_path); i++)
+		free(x->ns_path[i]);
 	free(x);
 }
 

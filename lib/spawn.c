@@ -54,6 +54,7 @@ static const char *const step_names[] = {
 	[STEP_HOSTNAME] = "sethostname",
 	[STEP_RLIMIT] = "setrlimit",
 	[STEP_SYSCTL] = "sysctl",
+	[STEP_JOIN_NS] = "join a namespace",
 	[STEP_ROOT_PROPAGATION] = "root propagation",
 	[STEP_SECCOMP] = "load the seccomp filter",
 	[STEP_BOUNDING] = "drop from the bounding set",
@@ -283,6 +284,8 @@ static void close_all_but_ours(const struct box_child_args *a)
 	keep[n++] = a->sync_fd;
 	if (a->start_fd >= 0)
 		keep[n++] = a->start_fd;
+	for (int i = 0; i < a->nns; i++)
+		keep[n++] = a->ns_fds[i];
 	for (int i = 0; i < 3; i++)
 		keep[n++] = a->stdio[i];
 	for (int i = 0; i < a->njoin; i++)
@@ -343,6 +346,13 @@ _Noreturn static void child_main(const struct box_child_args *a)
 			fail(a, STEP_CGROUP_JOIN, errno, i);
 		close(a->join_fds[i]);
 	}
+	/* The namespaces an OCI bundle names by path: joined, not made
+	 * (clone left them out), before anything happens in them. */
+	for (int i = 0; i < a->nns; i++) {
+		if (setns(a->ns_fds[i], 0) < 0)
+			fail(a, STEP_JOIN_NS, errno, i);
+		close(a->ns_fds[i]);
+	}
 	/* Made here, not by clone, so that its root is the box's cgroup. */
 	if (a->unshare_cgroupns)
 		CHECK(a, STEP_CGROUPNS, unshare(CLONE_NEWCGROUP));
@@ -357,7 +367,7 @@ _Noreturn static void child_main(const struct box_child_args *a)
 	for (int i = 0; i < 3; i++)
 		CHECK(a, STEP_STDIO, dup2(a->stdio[i], i));
 	CHECK(a, STEP_SETSID, setsid());
-	if (cfg->ns & BOX_NS_NET) {
+	if ((cfg->ns & BOX_NS_NET) && !(cfg->oci && (cfg->oci->ns_joined & BOX_NS_NET))) {
 		r = box_link_lo_up();
 		if (r < 0)
 			fail(a, STEP_LO_UP, -r, 0);
@@ -613,6 +623,11 @@ static int report(const struct box_config *cfg, const struct box_plan *plan,
 		return box_err_errno(err, "%s %s", box_step_name(m->step), cfg->cwd);
 	case STEP_HOSTNAME:
 		return box_err_errno(err, "sethostname %s", cfg->hostname);
+	case STEP_JOIN_NS:
+		for (int bit = 0, k = 0; cfg->oci && bit < 8; bit++)
+			if ((cfg->oci->ns_joined & (1u << bit)) && k++ == m->detail)
+				return box_err_errno(err, "setns %s", cfg->oci->ns_path[bit]);
+		return box_err_errno(err, "join a namespace");
 	case STEP_CGROUP_JOIN:
 		return box_err_errno(err, "join the box's cgroups (hierarchy %lld)",
 				     (long long)m->detail);
@@ -815,11 +830,24 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 		}
 	}
 
-	ca.flags = clone_flags(local.ns) | CLONE_PIDFD;
+	for (int bit = 0; local.oci && bit < 8; bit++) {
+		const char *path = local.oci->ns_path[bit];
+
+		if (!(local.oci->ns_joined & (1u << bit)) || !path)
+			continue;
+		a.ns_fds[a.nns] = open(path, O_RDONLY | O_CLOEXEC);
+		if (a.ns_fds[a.nns] < 0) {
+			r = box_err_errno(errno, "box_create: the namespace to join %s", path);
+			goto out;
+		}
+		a.nns++;
+	}
+	ca.flags = clone_flags(local.ns & ~(local.oci ? local.oci->ns_joined : 0u)) | CLONE_PIDFD;
 	if (b->cg) {
 		/* the child makes its cgroup namespace once it is in its cgroup */
 		ca.flags &= ~(uint64_t)CLONE_NEWCGROUP;
-		a.unshare_cgroupns = local.ns & BOX_NS_CGROUP;
+		a.unshare_cgroupns = (local.ns & BOX_NS_CGROUP) &&
+				     !(local.oci && (local.oci->ns_joined & BOX_NS_CGROUP));
 		if (b->cg->version == 2) {
 			/* in its cgroup before its first instruction */
 			ca.flags |= CLONE_INTO_CGROUP;
@@ -924,6 +952,8 @@ out:
 	}
 	if (a.start_fd >= 0)
 		close(a.start_fd);
+	for (int i = 0; i < a.nns; i++)
+		close(a.ns_fds[i]);
 	release_child(&a, sv);
 	box_plan_free(&plan);
 	return r;

@@ -41,10 +41,10 @@ trap cleanup EXIT
 # one, made here in plain shell (the VM has no python or jq).
 #   conf DIR [args=JSON] [env=,"K=V"...] [terminal=true] [mounts=,{...}...]
 #        [resources=,"memory":{...}] [masked=JSON] [hooks=JSON] [caps=,"CAP_X"]
-#        [namespaces=,{...}]
+#        [namespaces=,{...}] [netpath=,"path":"..."] [pidpath=,"path":"..."]
 conf() {
 	local dir=$1 args='["true"]' env='' terminal=false mounts='' resources='' hooks='{}' caps=''
-	local namespaces='' masked='["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"]'
+	local namespaces='' netpath='' pidpath='' masked='["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"]'
 	local cl='"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"'
 	shift
 	local "$@"
@@ -74,7 +74,7 @@ conf() {
   "hooks": $hooks,
   "annotations": {"org.example.key": "value"},
   "linux": {
-    "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "cgroup"}$namespaces],
+    "namespaces": [{"type": "pid"$pidpath}, {"type": "network"$netpath}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "cgroup"}$namespaces],
     "cgroupsPath": "/$cgp/${dir##*/}",
     "resources": {"devices": [{"allow": false, "access": "rwm"}]$resources},
     "maskedPaths": $masked,
@@ -194,6 +194,16 @@ check "a failing createRuntime hook fails create" 1 'hooks.createRuntime\[0\] \(
 check "and leaves no container" 1 'does not exist' $B state bad3
 conf "$tmp/bad4" namespaces=', {"type": "ipc", "path": "/proc/1/ns/ipc"}'
 check "a namespace given twice" 1 'namespace "ipc" given twice' $B create --bundle "$tmp/bad4" bad4
+# joining a namespace by path (a pod's network namespace)
+unshare -n sleep 60 </dev/null >/dev/null 2>&1 &
+holder=$!
+for i in $(seq 50); do [ "$(readlink /proc/$holder/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break; sleep 0.1; done
+conf "$tmp/b6" netpath=", \"path\": \"/proc/$holder/ns/net\"" args='["readlink", "/proc/self/ns/net"]'
+check "a network namespace joined by path" 0 "^net:.$(readlink /proc/$holder/ns/net | tr -cd 0-9).\$" $B run --bundle "$tmp/b6" r6
+conf "$tmp/bad5" pidpath=", \"path\": \"/proc/$holder/ns/pid\""
+check "joining a pid namespace is refused, by name" 1 'linux.namespaces\[0\].path: joining an existing pid namespace' $B create --bundle "$tmp/bad5" bad5
+kill "$holder"
+wait "$holder" 2>/dev/null
 check "no such bundle" 1 'bundle /nonexistent' $B create --bundle /nonexistent bad5
 check "features" 0 '"ociVersionMax": ?"1.2.0"' $B features
 check "--version names the spec" 0 '^spec: 1\.2\.0$' $boxctl --version
