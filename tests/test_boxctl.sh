@@ -228,6 +228,39 @@ check "gc cleans it up" 0 '^1 box cleaned up$' $boxctl gc
 check "gc with nothing to do" 0 '^0 boxes cleaned up$' $boxctl gc
 check "unknown verb flag" 125 'unknown flag: --bogus' $boxctl ps --bogus
 
+# ---- crashes: boxctl (and the process that makes the box) killed with
+# SIGKILL at moments through the creation; then rm -f and gc leave nothing
+descendants() { local c; for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do descendants "$c"; echo "$c"; done; }
+crash_at() { # crash_at DELAY NAME -d|-fg: kill boxctl and what it forked, by pid
+	local pid kids
+	if [ "$3" = -d ]; then
+		$boxctl run -d --rootfs "$rootfs" --cgroup-parent "$cgp" --name "$2" sleep 30 >/dev/null 2>&1 &
+	else
+		$boxctl run --rootfs "$rootfs" --cgroup-parent "$cgp" --name "$2" sleep 30 >/dev/null 2>&1 &
+	fi
+	pid=$!
+	sleep "$1"
+	# boxctl and its forks (the creator that becomes the monitor), not the
+	# box: its processes are in their own pid namespace, under the cgroup
+	kids=$(descendants $pid | while read -r k; do [ "$(readlink /proc/$k/exe 2>/dev/null)" = "$(readlink /proc/$pid/exe 2>/dev/null)" ] && echo "$k"; done)
+	kill -9 $pid $kids 2>/dev/null
+	wait $pid 2>/dev/null
+}
+i=0
+for d in 0 0.001 0.002 0.003 0.005 0.008 0.01 0.02 0.03 0.05 0.1; do
+	crash_at $d "crash$i" -d
+	crash_at $d "crashfg$i" -fg
+	i=$((i + 1))
+done
+$boxctl gc >/dev/null
+left=$($boxctl ps -a -q)
+[ -n "$left" ] && $boxctl rm -f $left >/dev/null
+check "after crashes, rm -f and gc: no box listed" 0 '^$' $boxctl ps -a -q
+check "... no box in the state directory" 0 '^$' sh -c "ls -A $state/boxes | grep -v '^\.' || true"
+check "... no cgroup under the parent" 0 '^$' sh -c "for m in \$(awk '\$9 == \"cgroup\" || \$9 == \"cgroup2\" { print \$5 }' /proc/self/mountinfo); do [ -d \$m$cgp ] && find \$m$cgp -mindepth 1 -type d; done; true"
+check "... no name reserved" 0 '^$' sh -c "ls -A $state/names 2>/dev/null | grep crash || true"
+for _ in $(seq 100); do [ -z "$(descendants $$ | grep -v "^$BASHPID\$")" ] && break; sleep 0.05; done
+
 # ---- run -it and exec -it, typed at a real terminal (tmux) ----
 if command -v tmux >/dev/null; then
 	tm() { LC_ALL=C.UTF-8 tmux -u -L "libbox-test-$$" "$@"; }
