@@ -54,6 +54,12 @@ id=$(run -d -i --name piped sh -c 'while read l; do echo got $l; done; echo end'
 check "attach -i: input through the monitor, until its end" 0 '^got one got two end $' sh -c "(echo one; echo two) | $boxctl attach piped | tr '\n' ' '"
 check "attach -i: the log has it too" 0 '^got one$' sh -c "$boxctl logs piped | head -1"
 $boxctl rm -f piped >/dev/null
+run -d --name exd sleep 30 >/dev/null
+check "exec -d returns at once" 0 '^$' timeout 5 $boxctl exec -d exd sh -c 'sleep 1; echo from-exec-d >/dev/shm/exd'
+for _ in $(seq 100); do $boxctl exec exd cat /dev/shm/exd 2>/dev/null | grep -q from-exec-d && break; sleep 0.05; done
+check "exec -d: the command ran on after boxctl exec returned" 0 '^from-exec-d$' $boxctl exec exd cat /dev/shm/exd
+check "exec -d takes no -t" 125 '-d takes no -i or -t' $boxctl exec -d -t exd true
+$boxctl rm -f exd >/dev/null
 check "command not found is 127" 127 'nosuch: executable file not found' run nosuch
 check "not executable is 126" 126 'Permission denied' run /etc/passwd
 printf '\177ELFgarbage' >"$rootfs.garbage.$$"
