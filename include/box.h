@@ -601,6 +601,41 @@ BOX_EXPORT int box_image_default(box_ctx *ctx, char **id);
  * box_create() (-ENOENT). */
 BOX_EXPORT int box_config_set_image(box_config *cfg, const char *ref);
 
+/* ---------------------------------------------------------------------
+ * OCI runtime bundles (since LIBBOX_1.1)
+ * ------------------------------------------------------------------- */
+
+/* Read an OCI runtime bundle's config.json (runtime spec 1.0 to 1.2) into
+ * a new config.  path is the bundle directory or the config.json file
+ * itself; root.path and relative bind sources are taken from the bundle's
+ * directory.  The bundle's mounts replace the built-in /proc, /sys, /dev
+ * ones (the standard devices and /dev symlinks are still made, after
+ * them); its maskedPaths and readonlyPaths, when present, replace Docker's
+ * defaults; its linux.devices are made and its linux.resources.devices
+ * rules follow the default device rules; an absent linux.seccomp means no
+ * filter, as the spec says.  Unknown fields are ignored.  *out receives
+ * the config; free it with box_config_free().
+ * Returns 0, -ENOENT (no such file), -EINVAL (a value of the wrong type or
+ * out of range: the message names its JSON path, e.g.
+ * "linux.resources.memory.limit: not an integer"), -ENOTSUP (something
+ * libbox cannot do: joining an existing pid, mount, user or time namespace
+ * by path; network, ipc, uts and cgroup ones are joined) or -ENOMEM. */
+BOX_EXPORT int box_config_from_oci(const char *path, box_config **out);
+
+/* Read an OCI process object (the JSON file of `runc exec --process`):
+ * args, env, cwd, user, terminal, capabilities, rlimits,
+ * noNewPrivileges, into a new config for box_exec().  Same returns. */
+BOX_EXPORT int box_config_from_oci_process(const char *path, box_config **out);
+
+/* Make the box wait before its command on a FIFO in its state directory
+ * (STATE/boxes/ID/start.fifo) instead of on its creator (on != 0): then
+ * box_start() works from any process's handle (box_open()), and the
+ * creator may box_close() its handle and exit while the box waits, as an
+ * OCI runtime's `create` does.  Such a box does not report execve's
+ * failure to box_start(): it exits with status 127.  Returns 0, -EINVAL
+ * or -ENOMEM. */
+BOX_EXPORT int box_config_set_start_fifo(box_config *cfg, int on);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The lifecycle of a box: create, start, wait, kill, destroy. */
+#include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -67,6 +69,7 @@ BOX_EXPORT int box_create(box_ctx *ctx, const box_config *cfg, box **out)
 	if (!b)
 		return box_err(ENOMEM, "box_create: out of memory");
 	b->init = cfg->init;
+	b->start_fifo = cfg->oci && cfg->oci->start_fifo;
 	if (cfg->id[0])
 		memcpy(b->id, cfg->id, sizeof(b->id));
 	r = cfg->id[0] ? 0 : make_id(b->id);
@@ -131,6 +134,41 @@ BOX_EXPORT int box_create(box_ctx *ctx, const box_config *cfg, box **out)
 	return 0;
 }
 
+/* A box that waits on its FIFO (box_config_set_start_fifo): one byte
+ * there, under the box's lock, by any process.  The FIFO goes with it, so
+ * that a second start finds none. */
+static int start_by_fifo(box *b)
+{
+	char path[PATH_MAX];
+	int lock, fd, r = 0;
+
+	snprintf(path, sizeof(path), "%s/boxes/%s/start.fifo", b->ctx->state_dir, b->id);
+	lock = box_state_lock(b->ctx, b->id);
+	if (lock < 0)
+		return box_err_errno(-lock, "box %.12s: lock", b->id);
+	/* O_NONBLOCK: without a reader (the box died) this fails, ENXIO,
+	 * instead of waiting for one */
+	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		r = errno == ENOENT ? box_err(EALREADY, "box %.12s: already started", b->id)
+				    : box_err(ESRCH, "box %.12s: its first process is gone", b->id);
+		close(lock);
+		return r;
+	}
+	b->started = true;
+	if (b->lockfd < 0) {
+		b->lockfd = lock;
+		box_state_update(b, "started");
+		b->lockfd = -1;
+	}
+	if (write(fd, "g", 1) != 1)
+		r = box_err_errno(errno, "box %.12s: start", b->id);
+	close(fd);
+	unlink(path);
+	close(lock);
+	return r;
+}
+
 BOX_EXPORT int box_start(box *b)
 {
 	struct box_msg m;
@@ -143,6 +181,8 @@ BOX_EXPORT int box_start(box *b)
 		return box_err(EALREADY, "box %.12s: already started", b->id);
 	if (b->pid < 0)
 		return box_err(ESRCH, "box %.12s: not running", b->id);
+	if (b->start_fifo)
+		return start_by_fifo(b);
 	if (b->opened)
 		return box_err(EPERM, "box %.12s: only its creator can start it", b->id);
 	b->started = true;

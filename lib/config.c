@@ -78,6 +78,7 @@ BOX_EXPORT void box_config_free(box_config *c)
 	free(c->cpuset_cpus);
 	free(c->cpuset_mems);
 	free(c->io);
+	box_oci_extra_free(c->oci);
 	free(c);
 }
 

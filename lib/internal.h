@@ -141,7 +141,39 @@ struct box_config {
 	char *cpuset_cpus, *cpuset_mems;
 	struct box_io_limit *io;
 	size_t nio;
+	/* from an OCI bundle (oci.c) */
+	struct box_oci_extra *oci;     /* NULL: a config made by the builder */
 };
+
+struct box_dev_rule;
+struct box_oci_device {
+	char *path;                    /* absolute, inside the box */
+	mode_t mode;                   /* S_IFCHR/S_IFBLK/S_IFIFO | permissions */
+	dev_t dev;
+	uint32_t uid, gid;
+};
+
+/* What only the OCI runtime spec asks for.  Its mounts replace the
+ * built-in /proc, /sys, /dev...; its masked and read-only paths replace
+ * Docker's. */
+struct box_oci_extra {
+	char **masked, **readonly;     /* absolute paths */
+	struct box_oci_device *devices;
+	size_t ndevices;
+	struct box_dev_rule *dev_rules; /* linux.resources.devices, after the defaults */
+	size_t ndev_rules;
+	char **sysctl;                 /* "key=value" */
+	char *cgroup_path;             /* linux.cgroupsPath, or NULL */
+	char *seccomp_json;            /* linux.seccomp, as text, or NULL */
+	unsigned long root_propagation;/* MS_* from linux.rootfsPropagation, or 0 */
+	int oom_score_adj;
+	bool oom_score_adj_set;
+	char *ns_path[8];              /* a namespace to join, by bit of BOX_NS_* */
+	unsigned ns_joined;            /* the BOX_NS_* joined rather than made */
+	bool start_fifo;               /* the box waits on STATE/boxes/ID/start.fifo */
+	bool spec;                     /* from a bundle: its mounts replace the built-in ones */
+};
+void box_oci_extra_free(struct box_oci_extra *x);
 
 static inline bool cfg_has_limit(const struct box_config *c, int limit)
 {
@@ -261,6 +293,9 @@ enum box_step {
 	STEP_READONLY_ROOT,
 	STEP_HOSTNAME,
 	STEP_RLIMIT,        /* detail: the rlimit index */
+	STEP_SYSCTL,        /* detail: the sysctl index */
+	STEP_JOIN_NS,       /* detail: the BOX_NS_* bit */
+	STEP_ROOT_PROPAGATION,
 	STEP_SECCOMP,
 	STEP_BOUNDING,
 	STEP_KEEPCAPS,
@@ -306,6 +341,9 @@ struct box_child_args {
 	bool unshare_cgroupns;/* unshare the cgroup namespace once in the cgroup */
 	int stdio[3];         /* already opened in the parent */
 	int last_cap;
+	int start_fd;         /* start.fifo opened read-write, or -1: wait on sync_fd */
+	int ns_fds[8];        /* namespaces to join (setns), first thing */
+	int nns;
 };
 
 struct box_cgroup;
@@ -327,6 +365,7 @@ struct box {
 	bool opened;          /* not our child: made by another process */
 	bool exec;            /* a process box_exec() started in a box */
 	bool owner_alive;     /* opened: the process that records its exit lives */
+	bool start_fifo;      /* waits on STATE/boxes/ID/start.fifo (box_config_set_start_fifo) */
 	int exit_code, signal;
 };
 

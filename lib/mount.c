@@ -76,9 +76,62 @@ static const char *const dev_links[][2] = {
 
 #define NOSUID_NODEV_NOEXEC (MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
 
-int box_plan_build(const struct box_config *cfg, const struct box_cgroup *cg, struct box_plan *p)
+/* The standard devices and /dev's symlinks. */
+static int plan_devices(struct box_plan *p)
+{
+	struct box_op *op;
+
+	for (size_t i = 0; i < ARRAY_SIZE(devices); i++) {
+		if (!(op = plan_add(p, OP_MKNOD, devices[i].name)))
+			return -ENOMEM;
+		op->strict = true;
+		op->mode = S_IFCHR | 0666;
+		op->dev = makedev(devices[i].major, devices[i].minor);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++) {
+		if (!(op = plan_add(p, OP_SYMLINK, dev_links[i][0])))
+			return -ENOMEM;
+		op->strict = true;
+		op->source = dev_links[i][1];
+	}
+	return 0;
+}
+
+/* The box's own cgroups on target, read-only, as its cgroup namespace
+ * shows them. */
+static int plan_cgroup(struct box_plan *p, const struct box_config *cfg,
+		       const struct box_cgroup *cg, const char *target)
 {
 	static const struct box_op_opt cgroup_tmpfs_opts[] = { { "mode", "755" } };
+	bool userns = cfg->ns & BOX_NS_USER;
+	struct box_op *op;
+
+	if (!cg || !(cfg->ns & BOX_NS_CGROUP))
+		return 0;
+	if (cg->version == 2)
+		return plan_fs(p, "cgroup2", target, NOSUID_NODEV_NOEXEC | MOUNT_ATTR_RDONLY, NULL,
+			       0) ? 0 : -ENOMEM;
+	if (userns) /* v1 cannot be mounted in a user namespace */
+		return 0;
+	if (!plan_fs(p, "tmpfs", target, NOSUID_NODEV_NOEXEC, cgroup_tmpfs_opts,
+		     ARRAY_SIZE(cgroup_tmpfs_opts)))
+		return -ENOMEM;
+	op = plan_add(p, OP_CGROUP_V1, target);
+	if (!op)
+		return -ENOMEM;
+	op->cg = cg;
+	for (size_t k = 0; k < ARRAY_SIZE(op->trees); k++)
+		op->trees[k] = -1;
+	op->strict = true;
+	op = plan_add(p, OP_READONLY, target);
+	if (!op)
+		return -ENOMEM;
+	op->strict = true;
+	return 0;
+}
+
+int box_plan_build(const struct box_config *cfg, const struct box_cgroup *cg, struct box_plan *p)
+{
 	static const struct box_op_opt dev_opts[] = { { "mode", "755" }, { "size", "65536k" } };
 	static const struct box_op_opt shm_opts[] = { { "mode", "1777" }, { "size", "65536k" } };
 	/* gid=5 (tty) is left out in a user namespace, where it may be unmapped */
@@ -86,6 +139,8 @@ int box_plan_build(const struct box_config *cfg, const struct box_cgroup *cg, st
 		{ "newinstance", NULL }, { "ptmxmode", "0666" }, { "mode", "0620" }, { "gid", "5" },
 	};
 	bool userns = cfg->ns & BOX_NS_USER;
+	/* an OCI bundle: its mounts replace ours; devices come after them */
+	bool spec = cfg->oci && cfg->oci->spec;
 	struct box_op *op;
 
 	memset(p, 0, sizeof(*p));
@@ -95,45 +150,23 @@ int box_plan_build(const struct box_config *cfg, const struct box_cgroup *cg, st
 			goto oom;        \
 	} while (0)
 
-	/* no fallback for proc: binding the host's would show its processes */
-	ADD(plan_fs(p, "proc", "proc", NOSUID_NODEV_NOEXEC, NULL, 0));
-	ADD(plan_fs(p, "sysfs", "sys", NOSUID_NODEV_NOEXEC | MOUNT_ATTR_RDONLY, NULL, 0));
-	op->fallback_bind = true;
-	ADD(plan_fs(p, "tmpfs", "dev", MOUNT_ATTR_NOSUID | MOUNT_ATTR_STRICTATIME, dev_opts,
-		    ARRAY_SIZE(dev_opts)));
-	for (size_t i = 0; i < ARRAY_SIZE(devices); i++) {
-		ADD(plan_add(p, OP_MKNOD, devices[i].name));
-		op->strict = true;
-		op->mode = S_IFCHR | 0666;
-		op->dev = makedev(devices[i].major, devices[i].minor);
+	if (!spec) {
+		/* no fallback for proc: binding the host's would show its processes */
+		ADD(plan_fs(p, "proc", "proc", NOSUID_NODEV_NOEXEC, NULL, 0));
+		ADD(plan_fs(p, "sysfs", "sys", NOSUID_NODEV_NOEXEC | MOUNT_ATTR_RDONLY, NULL, 0));
+		op->fallback_bind = true;
+		ADD(plan_fs(p, "tmpfs", "dev", MOUNT_ATTR_NOSUID | MOUNT_ATTR_STRICTATIME, dev_opts,
+			    ARRAY_SIZE(dev_opts)));
+		if (plan_devices(p) < 0)
+			goto oom;
+		ADD(plan_fs(p, "devpts", "dev/pts", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, pts_opts,
+			    ARRAY_SIZE(pts_opts) - (userns ? 1 : 0)));
+		ADD(plan_fs(p, "tmpfs", "dev/shm", NOSUID_NODEV_NOEXEC, shm_opts, ARRAY_SIZE(shm_opts)));
+		if (cfg->ns & BOX_NS_IPC)
+			ADD(plan_fs(p, "mqueue", "dev/mqueue", NOSUID_NODEV_NOEXEC, NULL, 0));
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++) {
-		ADD(plan_add(p, OP_SYMLINK, dev_links[i][0]));
-		op->strict = true;
-		op->source = dev_links[i][1];
-	}
-	ADD(plan_fs(p, "devpts", "dev/pts", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, pts_opts,
-		    ARRAY_SIZE(pts_opts) - (userns ? 1 : 0)));
-	ADD(plan_fs(p, "tmpfs", "dev/shm", NOSUID_NODEV_NOEXEC, shm_opts, ARRAY_SIZE(shm_opts)));
-	if (cfg->ns & BOX_NS_IPC)
-		ADD(plan_fs(p, "mqueue", "dev/mqueue", NOSUID_NODEV_NOEXEC, NULL, 0));
-	/* the box's own cgroups, read-only, as its cgroup namespace shows them */
-	if (cg && (cfg->ns & BOX_NS_CGROUP)) {
-		if (cg->version == 2) {
-			ADD(plan_fs(p, "cgroup2", "sys/fs/cgroup", NOSUID_NODEV_NOEXEC | MOUNT_ATTR_RDONLY,
-				    NULL, 0));
-		} else if (!userns) { /* v1 cannot be mounted in a user namespace */
-			ADD(plan_fs(p, "tmpfs", "sys/fs/cgroup", NOSUID_NODEV_NOEXEC, cgroup_tmpfs_opts,
-				    ARRAY_SIZE(cgroup_tmpfs_opts)));
-			ADD(plan_add(p, OP_CGROUP_V1, "sys/fs/cgroup"));
-			op->cg = cg;
-			for (size_t k = 0; k < ARRAY_SIZE(op->trees); k++)
-				op->trees[k] = -1;
-			op->strict = true;
-			ADD(plan_add(p, OP_READONLY, "sys/fs/cgroup"));
-			op->strict = true;
-		}
-	}
+	if (!spec && plan_cgroup(p, cfg, cg, "sys/fs/cgroup") < 0)
+		goto oom;
 
 	for (size_t i = 0; i < cfg->nmounts; i++) {
 		const struct box_mount *m = &cfg->mounts[i];
@@ -141,6 +174,12 @@ int box_plan_build(const struct box_config *cfg, const struct box_cgroup *cg, st
 
 		/* the caller's mounts follow the image's symlinks, inside the
 		 * root (as docker's volumes do) */
+		if (spec && (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0)) {
+			/* the box's own, whatever the host's version */
+			if (plan_cgroup(p, cfg, cg, target) < 0)
+				goto oom;
+			continue;
+		}
 		if (strcmp(m->type, "bind") == 0) {
 			ADD(plan_add(p, OP_BIND, target));
 			op->source = m->source;
@@ -150,21 +189,50 @@ int box_plan_build(const struct box_config *cfg, const struct box_cgroup *cg, st
 			ADD(plan_fs(p, m->type, target, 0, m->fs_opts, m->nfs_opts));
 			op->source = m->source;
 			op->strict = false;
+			/* e.g. sysfs in a user namespace without a net namespace */
+			op->fallback_bind = spec && strcmp(m->type, "sysfs") == 0;
 		}
 		op->attr_set = m->attr_set;
 		op->propagation = m->propagation;
 	}
+	if (spec) {
+		if (plan_devices(p) < 0)
+			goto oom;
+		for (size_t i = 0; i < cfg->oci->ndevices; i++) {
+			const struct box_oci_device *d = &cfg->oci->devices[i];
 
-	for (size_t i = 0; i < ARRAY_SIZE(masked_paths); i++) {
-		ADD(plan_add(p, OP_MASK, masked_paths[i]));
-		op->optional = true;
-		op->strict = true;
+			ADD(plan_add(p, OP_MKNOD, d->path + 1));
+			op->mode = d->mode;
+			op->dev = d->dev;
+		}
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(readonly_paths); i++) {
-		ADD(plan_add(p, OP_READONLY, readonly_paths[i]));
-		op->optional = true;
-		op->strict = true;
+	if (spec && cfg->oci->masked) {
+		for (size_t i = 0; cfg->oci->masked[i]; i++) {
+			ADD(plan_add(p, OP_MASK, cfg->oci->masked[i] + 1));
+			op->optional = true;
+			op->strict = true;
+		}
+	} else {
+		for (size_t i = 0; i < ARRAY_SIZE(masked_paths); i++) {
+			ADD(plan_add(p, OP_MASK, masked_paths[i]));
+			op->optional = true;
+			op->strict = true;
+		}
 	}
+	if (spec && cfg->oci->readonly) {
+		for (size_t i = 0; cfg->oci->readonly[i]; i++) {
+			ADD(plan_add(p, OP_READONLY, cfg->oci->readonly[i] + 1));
+			op->optional = true;
+			op->strict = true;
+		}
+	} else {
+		for (size_t i = 0; i < ARRAY_SIZE(readonly_paths); i++) {
+			ADD(plan_add(p, OP_READONLY, readonly_paths[i]));
+			op->optional = true;
+			op->strict = true;
+		}
+	}
+
 	if (cfg->cwd && strcmp(cfg->cwd, "/") != 0) {
 		ADD(plan_add(p, OP_MKDIR, cfg->cwd + 1));
 		op->mode = 0755;

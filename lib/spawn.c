@@ -54,6 +54,9 @@ static const char *const step_names[] = {
 	[STEP_READONLY_ROOT] = "remount / read-only",
 	[STEP_HOSTNAME] = "sethostname",
 	[STEP_RLIMIT] = "setrlimit",
+	[STEP_SYSCTL] = "sysctl",
+	[STEP_JOIN_NS] = "join a namespace",
+	[STEP_ROOT_PROPAGATION] = "root propagation",
 	[STEP_SECCOMP] = "load the seccomp filter",
 	[STEP_BOUNDING] = "drop from the bounding set",
 	[STEP_KEEPCAPS] = "prctl(PR_SET_KEEPCAPS)",
@@ -280,6 +283,10 @@ static void close_all_but_ours(const struct box_child_args *a)
 	int keep[64], n = 0, lo = 0;
 
 	keep[n++] = a->sync_fd;
+	if (a->start_fd >= 0)
+		keep[n++] = a->start_fd;
+	for (int i = 0; i < a->nns; i++)
+		keep[n++] = a->ns_fds[i];
 	for (int i = 0; i < 3; i++)
 		keep[n++] = a->stdio[i];
 	for (int i = 0; i < a->njoin; i++)
@@ -340,6 +347,13 @@ _Noreturn static void child_main(const struct box_child_args *a)
 			fail(a, STEP_CGROUP_JOIN, errno, i);
 		close(a->join_fds[i]);
 	}
+	/* The namespaces an OCI bundle names by path: joined, not made
+	 * (clone left them out), before anything happens in them. */
+	for (int i = 0; i < a->nns; i++) {
+		if (setns(a->ns_fds[i], 0) < 0)
+			fail(a, STEP_JOIN_NS, errno, i);
+		close(a->ns_fds[i]);
+	}
 	/* Made here, not by clone, so that its root is the box's cgroup. */
 	if (a->unshare_cgroupns)
 		CHECK(a, STEP_CGROUPNS, unshare(CLONE_NEWCGROUP));
@@ -354,10 +368,36 @@ _Noreturn static void child_main(const struct box_child_args *a)
 	for (int i = 0; i < 3; i++)
 		CHECK(a, STEP_STDIO, dup2(a->stdio[i], i));
 	CHECK(a, STEP_SETSID, setsid());
-	if (cfg->ns & BOX_NS_NET) {
+	if ((cfg->ns & BOX_NS_NET) && !(cfg->oci && (cfg->oci->ns_joined & BOX_NS_NET))) {
 		r = box_link_lo_up();
 		if (r < 0)
 			fail(a, STEP_LO_UP, -r, 0);
+	}
+	/* The host's /proc/sys still: what it shows of the namespaced
+	 * sysctls is the reader's namespaces, which are the box's now. */
+	for (size_t i = 0; cfg->oci && cfg->oci->sysctl && cfg->oci->sysctl[i]; i++) {
+		const char *kv = cfg->oci->sysctl[i], *eq = strchr(kv, '=');
+		char p[PATH_MAX];
+		size_t n = 0;
+		int fd;
+
+		n = (size_t)snprintf(p, sizeof(p), "/proc/sys/");
+		for (const char *c = kv; c < eq && n < sizeof(p) - 1; c++)
+			p[n++] = *c == '.' ? '/' : *c;
+		p[n] = '\0';
+		fd = open(p, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, eq + 1, strlen(eq + 1)) < 0)
+			fail(a, STEP_SYSCTL, errno, (int64_t)i);
+		close(fd);
+	}
+	if (cfg->oci && cfg->oci->oom_score_adj_set) {
+		char v[16];
+		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC), n;
+
+		n = snprintf(v, sizeof(v), "%d", cfg->oci->oom_score_adj);
+		if (fd < 0 || write(fd, v, (size_t)n) < 0)
+			fail(a, STEP_RLIMIT, errno, -1);
+		close(fd);
 	}
 
 	if (cfg->rootfs) {
@@ -394,6 +434,9 @@ _Noreturn static void child_main(const struct box_child_args *a)
 		}
 		CHECK(a, STEP_PIVOT_ROOT, chdir("/"));
 		close(rootfd);
+		if (cfg->oci && cfg->oci->root_propagation)
+			CHECK(a, STEP_ROOT_PROPAGATION,
+			      mount(NULL, "/", NULL, cfg->oci->root_propagation, NULL));
 		if (cfg->readonly_root) {
 			struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
 
@@ -423,8 +466,18 @@ _Noreturn static void child_main(const struct box_child_args *a)
 
 	umask(022);
 	box_msg_send(a->sync_fd, STEP_READY, 0, 0);
-	if (read(a->sync_fd, &go, 1) != 1)
+	if (a->start_fd >= 0) {
+		/* box_start() from any process: a byte in the FIFO, which we
+		 * hold open for writing too (no end of file while we wait) */
+		ssize_t n;
+
+		while ((n = read(a->start_fd, &go, 1)) < 0 && errno == EINTR)
+			;
+		if (n != 1)
+			_exit(127);
+	} else if (read(a->sync_fd, &go, 1) != 1) {
 		_exit(127); /* destroyed before start */
+	}
 
 	if (cfg->init)
 		box_init_main(a, path);
@@ -578,6 +631,11 @@ static int report(const struct box_config *cfg, const struct box_plan *plan,
 		return box_err_errno(err, "%s %s", box_step_name(m->step), cfg->cwd);
 	case STEP_HOSTNAME:
 		return box_err_errno(err, "sethostname %s", cfg->hostname);
+	case STEP_JOIN_NS:
+		for (int bit = 0, k = 0; cfg->oci && bit < 8; bit++)
+			if ((cfg->oci->ns_joined & (1u << bit)) && k++ == m->detail)
+				return box_err_errno(err, "setns %s", cfg->oci->ns_path[bit]);
+		return box_err_errno(err, "join a namespace");
 	case STEP_CGROUP_JOIN:
 		return box_err_errno(err, "join the box's cgroups (hierarchy %lld)",
 				     (long long)m->detail);
@@ -642,7 +700,10 @@ static int prepare_child(struct box_child_args *a, const struct box_config *cfg,
 	if (!a->caps || !a->envp)
 		return box_err(ENOMEM, "%s: out of memory", what);
 	for (int i = 0; i < 3; i++) {
-		int fd = cfg->stdio[i];
+		/* with a terminal the caller's stdio is not the box's: holding it
+		 * until exec would keep the caller's reader waiting (an engine's
+		 * pipe on an OCI runtime's output) */
+		int fd = cfg->tty ? -1 : cfg->stdio[i];
 
 		a->stdio[i] = fd < 0 ? open("/dev/null", O_RDWR | O_CLOEXEC)
 				     : fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -675,7 +736,8 @@ static void release_child(struct box_child_args *a, int sv[2])
 int box_spawn(struct box *b, const struct box_config *cfg)
 {
 	struct box_plan plan = { 0 };
-	struct box_child_args a = { .cfg = cfg, .sync_fd = -1, .stdio = { -1, -1, -1 } };
+	struct box_child_args a = { .cfg = cfg, .sync_fd = -1, .stdio = { -1, -1, -1 },
+				    .start_fd = -1 };
 	struct clone_args ca = { 0 };
 	_cleanup_free_ char *rootfs = NULL;
 	struct box_config local;
@@ -707,7 +769,8 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 	if (b->cg) {
 		r = box_cgroup_apply(b->cg, &local);
 		if (r == 0) {
-			r = box_cgroup_devices(b->cg);
+			r = box_cgroup_devices(b->cg, cfg->oci ? cfg->oci->dev_rules : NULL,
+					       cfg->oci ? cfg->oci->ndev_rules : 0);
 			devctl = r == 0;
 			if (r == -ENOTSUP)
 				r = 0;
@@ -758,12 +821,39 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 	if (r < 0)
 		goto out;
 	a.lock_fd = b->lockfd;
+	if (local.oci && local.oci->start_fifo) {
+		char fifo[PATH_MAX];
 
-	ca.flags = clone_flags(local.ns) | CLONE_PIDFD;
+		snprintf(fifo, sizeof(fifo), "%s/boxes/%s/start.fifo", b->ctx->state_dir, b->id);
+		if (mkfifo(fifo, 0600) < 0 && errno != EEXIST) {
+			r = box_err_errno(errno, "box_create: mkfifo %s", fifo);
+			goto out;
+		}
+		a.start_fd = open(fifo, O_RDWR | O_CLOEXEC);
+		if (a.start_fd < 0) {
+			r = box_err_errno(errno, "box_create: open %s", fifo);
+			goto out;
+		}
+	}
+
+	for (int bit = 0; local.oci && bit < 8; bit++) {
+		const char *path = local.oci->ns_path[bit];
+
+		if (!(local.oci->ns_joined & (1u << bit)) || !path)
+			continue;
+		a.ns_fds[a.nns] = open(path, O_RDONLY | O_CLOEXEC);
+		if (a.ns_fds[a.nns] < 0) {
+			r = box_err_errno(errno, "box_create: the namespace to join %s", path);
+			goto out;
+		}
+		a.nns++;
+	}
+	ca.flags = clone_flags(local.ns & ~(local.oci ? local.oci->ns_joined : 0u)) | CLONE_PIDFD;
 	if (b->cg) {
 		/* the child makes its cgroup namespace once it is in its cgroup */
 		ca.flags &= ~(uint64_t)CLONE_NEWCGROUP;
-		a.unshare_cgroupns = local.ns & BOX_NS_CGROUP;
+		a.unshare_cgroupns = (local.ns & BOX_NS_CGROUP) &&
+				     !(local.oci && (local.oci->ns_joined & BOX_NS_CGROUP));
 		if (b->cg->version == 2) {
 			/* in its cgroup before its first instruction */
 			ca.flags |= CLONE_INTO_CGROUP;
@@ -866,6 +956,10 @@ out:
 		box_cgroup_destroy(TAKE_PTR(b->cg));
 		box_err(-r, "%s", msg);
 	}
+	if (a.start_fd >= 0)
+		close(a.start_fd);
+	for (int i = 0; i < a.nns; i++)
+		close(a.ns_fds[i]);
 	release_child(&a, sv);
 	box_plan_free(&plan);
 	return r;

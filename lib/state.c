@@ -321,9 +321,12 @@ int box_state_create(struct box *b, const struct box_config *cfg, const char *ro
 			 "uid", (json_int_t)cfg->uid, "gid", (json_int_t)cfg->gid, "groups", groups,
 			 "caps", caps,
 			 "seccomp", cfg->seccomp_mode == BOX_SECCOMP_UNCONFINED ? "unconfined"
+				    : cfg->oci && cfg->oci->seccomp_json	 ? "oci"
 				    : cfg->seccomp_mode == BOX_SECCOMP_PROFILE	 ? cfg->seccomp_profile
 										 : "default",
 			 "no_new_privs", cfg->no_new_privs, "init", cfg->init);
+	if (proc && cfg->oci && cfg->oci->seccomp_json)
+		json_object_set_new(proc, "seccomp_oci", json_string(cfg->oci->seccomp_json));
 	/* the owner (the creator; later a monitor) records the exit; when it
 	 * is gone too, nobody will */
 	root = json_pack("{s:i, s:s, s:s, s:s, s:o, s:i, s:s?, s:s?, s:{s:i, s:I}}", "version",
@@ -544,6 +547,12 @@ int box_state_load(struct box *b)
 	start = (uint64_t)json_integer_value(json_object_get(root, "pid_start"));
 	b->name = name ? strdup(name) : NULL;
 	b->started = json_object_get(root, "started") != NULL;
+	{
+		char fifo[PATH_MAX];
+
+		b->start_fifo = path_of(fifo, sizeof(fifo), b->ctx, "boxes", b->id, "start.fifo") == 0 &&
+				access(fifo, F_OK) == 0;
+	}
 	b->init = json_is_true(json_object_get(json_object_get(root, "process"), "init"));
 	exit = json_object_get(root, "exit");
 	if (!exit)
@@ -703,10 +712,25 @@ int box_state_process(struct box *b, struct box_config *cfg)
 	caps = json_string_value(json_object_get(proc, "caps"));
 	cfg->caps = caps ? strtoull(caps, NULL, 16) : 0;
 	sc = json_string_value(json_object_get(proc, "seccomp"));
-	if (r == 0 && sc && strcmp(sc, "unconfined") == 0)
+	if (r == 0 && sc && strcmp(sc, "unconfined") == 0) {
 		r = box_config_set_seccomp(cfg, BOX_SECCOMP_UNCONFINED, NULL);
-	else if (r == 0 && sc && strcmp(sc, "default") != 0)
+	} else if (r == 0 && sc && strcmp(sc, "oci") == 0) {
+		/* an OCI bundle's linux.seccomp, kept in the state */
+		const char *text = json_string_value(json_object_get(proc, "seccomp_oci"));
+
+		if (!cfg->oci)
+			cfg->oci = calloc(1, sizeof(*cfg->oci));
+		if (!cfg->oci || !text)
+			r = -ENOMEM;
+		else {
+			free(cfg->oci->seccomp_json);
+			cfg->oci->seccomp_json = strdup(text);
+			cfg->seccomp_mode = BOX_SECCOMP_PROFILE;
+			r = cfg->oci->seccomp_json ? 0 : -ENOMEM;
+		}
+	} else if (r == 0 && sc && strcmp(sc, "default") != 0) {
 		r = box_config_set_seccomp(cfg, BOX_SECCOMP_PROFILE, sc);
+	}
 	cfg->no_new_privs = json_is_true(json_object_get(proc, "no_new_privs"));
 	v = json_object_get(root, "hostname");
 	if (r == 0 && json_is_string(v))

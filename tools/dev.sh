@@ -13,7 +13,7 @@ PACKAGES=(meson ninja-build pkg-config gcc libc6-dev
 	libcap-dev libseccomp-dev libnftnl-dev libmnl-dev zlib1g-dev libjansson-dev nettle-dev
 	libcmocka-dev busybox-static iproute2 procps util-linux abigail-tools binutils python3
 	qemu-system-x86 cpio kmod xz-utils tmux lua5.4 liblua5.4-dev python3-pytest
-	clang libclang-rt-14-dev umoci skopeo tar gzip)
+	clang libclang-rt-14-dev umoci skopeo tar gzip podman containerd runc)
 
 deps() {
 	local missing=()

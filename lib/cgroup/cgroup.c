@@ -216,6 +216,9 @@ static int box_rel(const char *parent, const char *self, const char *id, char *o
 		p++;
 	if (parent[0] == '/' || !self)
 		n = snprintf(out, len, "%s%s%s", p, *p ? "/" : "", id);
+	else if (!*p)
+		n = snprintf(out, len, "%s%s%s", self + (self[0] == '/'),
+			     self[0] && strcmp(self, "/") ? "/" : "", id);
 	else
 		n = snprintf(out, len, "%s%s%s/%s", self + (self[0] == '/'),
 			     self[0] && strcmp(self, "/") ? "/" : "", p, id);
@@ -469,7 +472,8 @@ int box_cgroup_create(const box_ctx *ctx, const struct box_config *cfg, const ch
 {
 	const struct box_cg_host *h;
 	struct box_cgroup *cg;
-	char rel[PATH_MAX];
+	char rel[PATH_MAX], oparent[PATH_MAX], oid[256];
+	const char *parent = ctx->cgroup_parent;
 	bool required = cfg->cgroup_mode == BOX_CGROUP_ON || cfg_needs_cgroup(cfg);
 	int r;
 
@@ -494,7 +498,30 @@ int box_cgroup_create(const box_ctx *ctx, const struct box_config *cfg, const ch
 	cg->v2fd = -1;
 	for (int c = 0; c < CTRL_COUNT; c++)
 		cg->fd[c] = -1;
-	r = box_rel(ctx->cgroup_parent, h->version == 2 ? h->v2_self : h->v1_self[CTRL_MEMORY], id,
+	if (cfg->oci && cfg->oci->cgroup_path) {
+		/* the OCI bundle's linux.cgroupsPath: absolute from the roots,
+		 * relative from our own cgroup, or systemd's "slice:prefix:name"
+		 * taken as the path /slice/prefix-name.scope */
+		const char *cp = cfg->oci->cgroup_path, *c1 = strchr(cp, ':'), *slash;
+		const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+
+		if (c1 && c2 && !strchr(cp, '/')) {
+			snprintf(oparent, sizeof(oparent), "/%.*s", (int)(c1 - cp), cp);
+			snprintf(oid, sizeof(oid), "%.*s%s%s.scope", (int)(c2 - c1 - 1), c1 + 1,
+				 c2 > c1 + 1 ? "-" : "", c2 + 1);
+		} else {
+			slash = strrchr(cp, '/');
+			snprintf(oparent, sizeof(oparent), "%.*s", slash ? (int)(slash - cp) : 0, cp);
+			if (cp[0] == '/' && !oparent[0])
+				strcpy(oparent, "/");
+			snprintf(oid, sizeof(oid), "%s", slash ? slash + 1 : cp);
+		}
+		if (!oid[0] || strcmp(oid, ".") == 0)
+			return box_err(EINVAL, "linux.cgroupsPath %s: no cgroup name", cp);
+		parent = oparent;
+		id = oid;
+	}
+	r = box_rel(parent, h->version == 2 ? h->v2_self : h->v1_self[CTRL_MEMORY], id,
 		    rel, sizeof(rel));
 	if (r == 0) {
 		cg->path = malloc(strlen(rel) + 2);
@@ -507,7 +534,7 @@ int box_cgroup_create(const box_ctx *ctx, const struct box_config *cfg, const ch
 	}
 	if (r == 0)
 		r = h->version == 2 ? create_v2(h, rel, journal, cg)
-				    : create_v1(h, cfg, ctx->cgroup_parent, id, journal, cg);
+				    : create_v1(h, cfg, parent, id, journal, cg);
 	if (r == 0 && h->version == 1) {
 		bool any = false;
 
@@ -603,11 +630,27 @@ int box_cgroup_apply(struct box_cgroup *cg, const struct box_config *cfg)
 	return cg->version == 2 ? box_cg_v2_apply(cg, cfg) : box_cg_v1_apply(cg, cfg);
 }
 
-int box_cgroup_devices(struct box_cgroup *cg)
+int box_cgroup_devices(struct box_cgroup *cg, const struct box_dev_rule *extra, size_t nextra)
 {
-	struct box_dev_rule rules[32];
-	size_t n = box_dev_rules_default(rules, ARRAY_SIZE(rules));
+	_cleanup_free_ struct box_dev_rule *rules = NULL;
+	size_t n = box_dev_rules_default(NULL, 0);
 	int r;
+
+	/* The defaults, the caller's (the last matching rule wins), and the
+	 * defaults' allowances again: a bundle's rules start with "deny all",
+	 * and the standard devices made in every box stay usable, as runc
+	 * keeps them. */
+	size_t ndef = n;
+
+	rules = calloc(2 * n + nextra + 1, sizeof(*rules));
+	if (!rules)
+		return -ENOMEM;
+	box_dev_rules_default(rules, n);
+	for (size_t i = 0; i < nextra; i++)
+		rules[n++] = extra[i];
+	for (size_t i = 0; nextra && i < ndef; i++)
+		if (rules[i].allow)
+			rules[n++] = rules[i];
 
 	if (cg->version == 2) {
 		r = box_dev_bpf_attach(cg->v2fd, cg->path, rules, n);

@@ -67,7 +67,9 @@ int box_cgroup_dirs(struct box_cgroup *cg, const char **dirs, int max);
 /* Place pid in the cgroup (v1, and v2 when clone3 could not). */
 int box_cgroup_enter(struct box_cgroup *cg, pid_t pid);
 /* The device rules (Docker's defaults). */
-int box_cgroup_devices(struct box_cgroup *cg);
+struct box_dev_rule;
+/* The default device rules, then extra (n of them). */
+int box_cgroup_devices(struct box_cgroup *cg, const struct box_dev_rule *extra, size_t nextra);
 int box_cgroup_stats(struct box_cgroup *cg, uint64_t *v, int n);
 /* The pids in the box's cgroup, up to max; returns how many there are. */
 int box_cgroup_pids(struct box_cgroup *cg, int *pids, int max);

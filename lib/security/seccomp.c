@@ -493,7 +493,11 @@ int box_seccomp_compile(const struct box_config *cfg, const char *state_dir, str
 	out->len = 0;
 	if (cfg->seccomp_mode == BOX_SECCOMP_UNCONFINED)
 		return 0;
-	if (cfg->seccomp_mode == BOX_SECCOMP_PROFILE) {
+	if (cfg->seccomp_mode == BOX_SECCOMP_PROFILE && cfg->oci && cfg->oci->seccomp_json) {
+		pc.name = "linux.seccomp";
+		text = cfg->oci->seccomp_json;
+		len = strlen(text);
+	} else if (cfg->seccomp_mode == BOX_SECCOMP_PROFILE) {
 		pc.name = cfg->seccomp_profile;
 		r = read_profile(cfg->seccomp_profile, &owned, &len);
 		if (r < 0)

@@ -60,4 +60,21 @@ int boxctl_stop_box(box *b, int seconds);
  * may be making again meanwhile; 0 or -1 (said). */
 int boxctl_stop_for_good(box_ctx *ctx, const char *what, int seconds);
 
+/* The OCI runtime command line (oci.c). */
+#include <stdbool.h>
+struct oci_globals {
+	const char *log;      /* --log FILE */
+	bool json_log;        /* --log-format json */
+	bool debug;           /* --debug */
+	bool systemd_cgroup;  /* --systemd-cgroup (accepted; cgroupfs paths are used) */
+	bool any;             /* one of the above: an engine calls */
+};
+extern struct oci_globals oci_g;
+/* The OCI verb called name, or NULL. */
+int (*oci_verb(const char *name))(box_ctx *, int, char **);
+/* Whether argv (argv[0] the verb) is the OCI form of run, exec, kill, ps
+ * or start. */
+bool oci_form(box_ctx *ctx, int argc, char **argv);
+bool oci_is_signal(const char *s);
+
 #endif

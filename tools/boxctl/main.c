@@ -2,6 +2,7 @@
 /* boxctl: the reference command line of libbox.  One file per verb
  * family; every verb is a thin layer over the library. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -94,41 +95,78 @@ static const struct {
 	{ "tag", cmd_tag },	    { "image", cmd_image },
 };
 
+/* A global flag: "--name VALUE", "--name=VALUE", or (value NULL) "--name". */
+static int global_flag(int *argc, char ***argv, const char *name, bool has_value, const char **value)
+{
+	const char *a = (*argv)[1];
+	size_t n = strlen(name);
+
+	if (strncmp(a, name, n) != 0 || (a[n] != '\0' && a[n] != '='))
+		return 0;
+	if (!has_value) {
+		if (a[n] == '=')
+			return -1;
+		*value = a;
+	} else if (a[n] == '=') {
+		*value = a + n + 1;
+	} else if (*argc >= 3) {
+		*value = (*argv)[2];
+		(*argv)++;
+		(*argc)--;
+	} else {
+		return -1;
+	}
+	(*argv)++;
+	(*argc)--;
+	return 1;
+}
+
+/* The verbs of the OCI runtime command line that only it has. */
+static bool oci_only(const char *verb)
+{
+	static const char *const only[] = { "create", "state", "delete", "resume", "list", "spec",
+					     "features" };
+
+	for (size_t i = 0; i < sizeof(only) / sizeof(only[0]); i++)
+		if (strcmp(verb, only[i]) == 0)
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	box_ctx *ctx = NULL;
-	const char *root = NULL, *store = NULL, *driver = NULL;
+	const char *root = NULL, *store = NULL, *driver = NULL, *v = NULL;
+	int (*fn)(box_ctx *, int, char **) = NULL;
 	int storage = BOX_STORAGE_AUTO;
 	int r;
 
-	/* global options, before the verb */
-	while (argc >= 2) {
-		const char *opt = strncmp(argv[1], "--root", 6) == 0		? "--root"
-				  : strncmp(argv[1], "--storage-driver", 16) == 0 ? "--storage-driver"
-				  : strncmp(argv[1], "--store", 7) == 0		? "--store"
-										: NULL;
-		size_t n = opt ? strlen(opt) : 0;
-		const char **slot = !opt			     ? NULL
-				    : strcmp(opt, "--root") == 0	     ? &root
-				    : strcmp(opt, "--storage-driver") == 0 ? &driver
-									     : &store;
-		const char *val;
-
-		if (!opt || (argv[1][n] != '\0' && argv[1][n] != '='))
-			break;
-		if (argv[1][n] == '=') {
-			val = argv[1] + n + 1;
-		} else if (argc >= 3) {
-			val = argv[2];
-			argv++;
-			argc--;
+	/* global options, before the verb: ours, and those engines pass to
+	 * an OCI runtime (runc's) */
+	while (argc >= 2 && argv[1][0] == '-' && argv[1][1] == '-' && argv[1][2]) {
+		if ((r = global_flag(&argc, &argv, "--root", true, &root)) != 0 ||
+		    (r = global_flag(&argc, &argv, "--store", true, &store)) != 0 ||
+		    (r = global_flag(&argc, &argv, "--storage-driver", true, &driver)) != 0) {
+		} else if ((r = global_flag(&argc, &argv, "--log-format", true, &v)) != 0) {
+			if (r > 0 && strcmp(v, "json") != 0 && strcmp(v, "text") != 0)
+				return boxctl_usage_error(NULL, "--log-format: text or json, not %s", v);
+			if (r > 0)
+				oci_g.json_log = strcmp(v, "json") == 0;
+		} else if ((r = global_flag(&argc, &argv, "--log", true, &oci_g.log)) != 0) {
+		} else if ((r = global_flag(&argc, &argv, "--debug", false, &v)) != 0) {
+			oci_g.debug = true;
+		} else if ((r = global_flag(&argc, &argv, "--systemd-cgroup", false, &v)) != 0) {
+			oci_g.systemd_cgroup = true;
+		} else if ((r = global_flag(&argc, &argv, "--rootless", true, &v)) != 0 ||
+			   (r = global_flag(&argc, &argv, "--criu", true, &v)) != 0) {
+			/* accepted, without effect */
 		} else {
-			return boxctl_usage_error(NULL, "flag needs an argument: %s", opt);
+			break;
 		}
-		*slot = val;
-		argv++;
-		argc--;
+		if (r < 0)
+			return boxctl_usage_error(NULL, "flag needs an argument: %s", argv[1]);
 	}
+	oci_g.any = oci_g.log || oci_g.json_log || oci_g.debug || oci_g.systemd_cgroup;
 	if (driver) {
 		if (strcmp(driver, "overlay") == 0)
 			storage = BOX_STORAGE_OVERLAY;
@@ -147,24 +185,35 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-		printf("boxctl version %s (libbox %s)\n", LIBBOX_CLI_VERSION, box_version());
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-v") == 0 ||
+	    strcmp(argv[1], "version") == 0) {
+		printf("boxctl version %s (libbox %s)\nspec: 1.2.0\n", LIBBOX_CLI_VERSION,
+		       box_version());
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
-		if (strcmp(argv[1], verbs[i].name) != 0)
-			continue;
-		if (box_ctx_new(&ctx) < 0 || (root && box_ctx_set_state_dir(ctx, root) < 0) ||
-		    (store && box_ctx_set_store_dir(ctx, store) < 0) ||
-		    box_ctx_set_storage(ctx, storage) < 0) {
-			boxctl_error("%s", box_last_error());
-			box_ctx_free(ctx);
-			return 125;
-		}
-		r = verbs[i].fn(ctx, argc - 1, argv + 1);
+	if (box_ctx_new(&ctx) < 0 || (root && box_ctx_set_state_dir(ctx, root) < 0) ||
+	    (store && box_ctx_set_store_dir(ctx, store) < 0) || box_ctx_set_storage(ctx, storage) < 0) {
+		boxctl_error("%s", box_last_error());
+		box_ctx_free(ctx);
+		return 125;
+	}
+	/* The OCI verbs: those only the OCI command line has, and the OCI
+	 * form of run, exec, kill, ps, pause and start where an engine calls
+	 * (its global flags) or the verb's own arguments say so (for start: a
+	 * container in the created state, which the Docker-like start never
+	 * takes). */
+	if (oci_only(argv[1]) ||
+	    ((oci_g.any || oci_form(ctx, argc - 1, argv + 1)) && oci_verb(argv[1])))
+		fn = oci_verb(argv[1]);
+	for (size_t i = 0; !fn && i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(argv[1], verbs[i].name) == 0)
+			fn = verbs[i].fn;
+	if (fn) {
+		r = fn(ctx, argc - 1, argv + 1);
 		box_ctx_free(ctx);
 		return r;
 	}
+	box_ctx_free(ctx);
 	if (argv[1][0] == '-')
 		return boxctl_usage_error(NULL, "unknown flag: %s", argv[1]);
 	return boxctl_usage_error(NULL, "'%s' is not a boxctl command", argv[1]);

@@ -407,6 +407,34 @@ class Config:
             self.close()
             raise
 
+    @classmethod
+    def from_oci(cls, path: PathArg) -> "Config":
+        """A config from an OCI bundle (its directory or its config.json;
+        ``box_config_from_oci()``); errors name the JSON path."""
+        return cls._adopt("box_config_from_oci", path)
+
+    @classmethod
+    def from_oci_process(cls, path: PathArg) -> "Config":
+        """A config for :meth:`Box.exec` from an OCI process JSON file
+        (``box_config_from_oci_process()``)."""
+        return cls._adopt("box_config_from_oci_process", path)
+
+    @classmethod
+    def _adopt(cls, fn: str, path: PathArg) -> "Config":
+        p = _ffi.config_p()
+        _call(fn, _enc(path, "path"), ctypes.byref(p))
+        self = cls.__new__(cls)
+        self._p = p
+        self._lock = threading.RLock()
+        self._stdio = [None, None, None]
+        return self
+
+    def set_start_fifo(self, on: bool = True) -> "Config":
+        """Wait before the command on a FIFO in the state directory, so that
+        :meth:`Box.start` works from any process (``box_config_set_start_fifo()``)."""
+        _call("box_config_set_start_fifo", self, _on(on))
+        return self
+
     # -- lifetime --------------------------------------------------------
 
     @property
@@ -876,6 +904,7 @@ _CONFIG_KWARGS: Dict[str, Callable[[Config, Any], Any]] = {
     "init": Config.set_init,
     "tty": Config.set_tty,
     "no_pivot": Config.set_no_pivot,
+    "start_fifo": Config.set_start_fifo,
     "name": Config.set_name,
     "annotations": lambda c, v: [c.set_annotation(k, x) for k, x in v.items()],
     "memory": Config.set_memory,

@@ -157,6 +157,10 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "box_commit": (c_int, [box_p, c_char_p, POINTER(c_void_p)]),
     "box_image_default": (c_int, [ctx_p, POINTER(c_void_p)]),
     "box_config_set_image": (c_int, [config_p, c_char_p]),
+    # OCI runtime bundles (LIBBOX_1.1)
+    "box_config_from_oci": (c_int, [c_char_p, POINTER(config_p)]),
+    "box_config_from_oci_process": (c_int, [c_char_p, POINTER(config_p)]),
+    "box_config_set_start_fifo": (c_int, [config_p, c_int]),
 }
 
 

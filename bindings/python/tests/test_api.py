@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+import json
 import pickle
 import re
 from pathlib import Path
@@ -199,7 +200,7 @@ def test_config_every_keyword(tmp_path: Path) -> None:
         rlimits={"nofile": (100, 200), "nproc": None, "RLIMIT_CORE": 0},
         cap_add=["NET_ADMIN"], cap_drop="MKNOD", seccomp=str(profile), no_new_privs=False,
         stdin=libbox.DEVNULL, stdout=1, stderr=libbox.STDOUT, init=True, tty=False,
-        no_pivot=True, name="n1", annotations={"k": "v", "gone": None}, memory="64m",
+        no_pivot=True, start_fifo=False, name="n1", annotations={"k": "v", "gone": None}, memory="64m",
         memory_swap="128m", memory_reservation=32 << 20, cpus=1.5, cpu_period=200000,
         cpu_quota=50000, cpu_weight=10,
         cpu_shares=512, pids=100, io_weight=100, limits={libbox.LIMIT_CPU_WEIGHT: 50},
@@ -211,6 +212,26 @@ def test_config_every_keyword(tmp_path: Path) -> None:
     cfg.update(stdio=(None, None, None), seccomp="unconfined", cgroup=False)
     cfg.set_seccomp("default").set_seccomp(libbox.SECCOMP_PROFILE, profile)
     cfg.close()
+
+
+def test_config_from_oci(tmp_path: Path) -> None:
+    """An OCI bundle's config.json becomes a config; a bad value's error
+    names its JSON path."""
+    (tmp_path / "rootfs").mkdir()
+    good = {"ociVersion": "1.0.2", "root": {"path": "rootfs"},
+            "process": {"args": ["true"], "cwd": "/"},
+            "linux": {"namespaces": [{"type": "mount"}, {"type": "pid"}]}}
+    (tmp_path / "config.json").write_text(json.dumps(good))
+    libbox.Config.from_oci(tmp_path).set_start_fifo().close()
+    bad = dict(good, linux={"namespaces": [{"type": "mount"}],
+                            "resources": {"memory": {"limit": "lots"}}})
+    (tmp_path / "config.json").write_text(json.dumps(bad))
+    with pytest.raises(libbox.InvalidArgument, match=r"linux\.resources\.memory\.limit: not an integer"):
+        libbox.Config.from_oci(tmp_path / "config.json")
+    (tmp_path / "p.json").write_text(json.dumps({"args": ["echo", "hi"], "env": ["A=1"]}))
+    libbox.Config.from_oci_process(tmp_path / "p.json").close()
+    with pytest.raises(libbox.NotFound):
+        libbox.Config.from_oci(tmp_path / "nonexistent")
 
 
 def test_parse_size() -> None:
