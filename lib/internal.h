@@ -51,6 +51,8 @@ struct box_ctx {
 	char *state_dir;
 	char *store_dir;
 	char *cgroup_parent;
+	char *bridge;         /* network: the bridge's name, default "box0" */
+	char *subnet;         /* its IPv4 subnet, default "10.88.0.0/16" */
 };
 
 /* ---- config ---- */
@@ -89,6 +91,14 @@ struct box_io_limit {
 	uint64_t value;
 };
 
+/* One -p as given: count consecutive ports from host_port and box_port. */
+struct box_port {
+	uint8_t proto;        /* BOX_PROTO_TCP or BOX_PROTO_UDP */
+	uint32_t host_ip;     /* network order, 0: every address */
+	uint16_t host_port, box_port;
+	uint32_t count;
+};
+
 struct box_config {
 	char **argv;
 	char **env;           /* "K=V" strings */
@@ -125,6 +135,13 @@ struct box_config {
 	char *cpuset_cpus, *cpuset_mems;
 	struct box_io_limit *io;
 	size_t nio;
+	/* network */
+	int net_mode;         /* 0 (the namespaces decide, no /etc files) or BOX_NET_* */
+	struct box_port *ports;
+	size_t nports;
+	uint32_t ip;          /* a static address (network order), 0: leased */
+	char **dns;           /* nameservers for resolv.conf; NULL: the host's */
+	const char *hosts_file, *resolv_file; /* set by box_create on its copy: binds */
 };
 
 static inline bool cfg_has_limit(const struct box_config *c, int limit)
@@ -178,6 +195,7 @@ struct box_op {
 	uint64_t propagation;
 	bool recursive;
 	bool optional;           /* skip when the target (or source) is absent */
+	bool existing;           /* OP_BIND: on the target as it is, never created */
 	bool strict;             /* the target's path may hold no symlink (the box's
 				    own mounts: the image may not move them) */
 	bool fallback_bind;      /* OP_MOUNT_FS: bind the host's path on EPERM */
@@ -218,6 +236,26 @@ int box_mkdir_in_root(int rootfd, const char *path, mode_t mode, bool strict);
 /* Ensure a regular file exists at path inside root (creating parents);
  * return an O_PATH fd of it. */
 int box_mkfile_in_root(int rootfd, const char *path, mode_t mode, bool strict);
+
+/* ---- networking (net/) ---- */
+struct box_net;
+struct box;
+/* Before clone: lease, ports, bridge, table, the record, /etc files (sets
+ * cfg->hosts_file, resolv_file and b->net). */
+int box_net_prepare(struct box *b, struct box_config *cfg);
+/* The child waits in its namespaces: veth, eth0, port maps. */
+int box_net_attach(struct box *b);
+/* Free what the box holds (n NULL: from its net.json). */
+int box_net_release(const box_ctx *ctx, const char *id, struct box_net *n);
+struct box_net *box_net_load(const box_ctx *ctx, const char *id);
+void box_net_free(struct box_net *n);
+int box_parse_cidr(const char *s, uint32_t *net, int *prefix);
+/* Its address as text into ip (16 bytes), "" when none. */
+void box_net_ip(const struct box_net *n, char ip[16]);
+#ifdef JANSSON_H
+/* The box's net.json, or NULL. */
+json_t *box_net_json(const box_ctx *ctx, const char *id);
+#endif
 
 /* ---- rtnetlink (net/link.c) ---- */
 /* Bring the loopback interface of the caller's net namespace up.  Uses no
@@ -310,6 +348,8 @@ struct box {
 	bool opened;          /* not our child: made by another process */
 	bool exec;            /* a process box_exec() started in a box */
 	bool owner_alive;     /* opened: the process that records its exit lives */
+	struct box_net *net;  /* its network (bridge: address, veth, ports), or NULL */
+	char ip[16];          /* its address on the bridge, or "" */
 	int exit_code, signal;
 };
 

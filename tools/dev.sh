@@ -44,14 +44,18 @@ demo() {
 	local rootfs=build/demo-rootfs
 	[ -x "$rootfs/bin/busybox" ] || tests/rootfs/mkbusybox.sh "$rootfs"
 	echo "== a box on a busybox root (from Debian's busybox-static): its own pid, uts,"
-	echo "   ipc, mount and network namespaces, Docker's capabilities and seccomp filter"
+	echo "   ipc, mount and network namespaces, Docker's capabilities and seccomp filter,"
+	echo "   eth0 on a bridge with NAT -- all in a throwaway network namespace made for"
+	echo "   the demo (unshare -n), so the host's links and firewall stay as they are"
 	trap 'for m in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do rmdir "$m/libbox-demo" 2>/dev/null || true; done' RETURN
-	build/tools/boxctl/boxctl run --rm --rootfs "$rootfs" --cgroup-parent /libbox-demo \
+	unshare --net sh -c 'ip link set lo up && exec "$0" "$@"' \
+		build/tools/boxctl/boxctl run --rm --rootfs "$rootfs" --cgroup-parent /libbox-demo \
 		--hostname demo-box --memory 64m --pids-limit 64 sh -c '
 		echo "hostname:      $(hostname)"
 		echo "my pid:        $$ (pid 1 is the init)"
 		echo "processes:     $(ps -o pid= | wc -l) visible"
 		echo "interfaces:    $(ls /sys/class/net | tr "\n" " ")"
+		echo "address:       $(ip -4 -o addr show eth0 | awk "{print \$4}"), via $(ip route | awk "/default/ {print \$3}")"
 		echo "CapEff:        $(grep CapEff /proc/self/status | cut -f2)"
 		echo "Seccomp:       mode $(grep Seccomp: /proc/self/status | cut -f2)"
 		echo -n "unshare -n:    "; unshare -n true 2>&1 | sed "s/.*: //"

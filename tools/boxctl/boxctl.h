@@ -27,5 +27,7 @@ int cmd_unpause(box_ctx *ctx, int argc, char **argv);
 int cmd_wait(box_ctx *ctx, int argc, char **argv);
 int cmd_rm(box_ctx *ctx, int argc, char **argv);
 int cmd_gc(box_ctx *ctx, int argc, char **argv);
+int cmd_port(box_ctx *ctx, int argc, char **argv);
+int cmd_network(box_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -59,6 +59,8 @@ static void usage(FILE *f)
 		"  top        Show the processes of a box\n"
 		"  rm         Remove boxes\n"
 		"  gc         Clean up after boxes whose creator died\n"
+		"  port       List a box's port maps\n"
+		"  network    List or inspect the bridges (ls, inspect)\n"
 		"\n"
 		"Run 'boxctl COMMAND --help' for more information on a command.\n");
 }
@@ -71,7 +73,8 @@ static const struct {
 	{ "stats", cmd_stats },	    { "stop", cmd_stop },   { "kill", cmd_kill },
 	{ "pause", cmd_pause },	    { "unpause", cmd_unpause }, { "wait", cmd_wait },
 	{ "rm", cmd_rm },	    { "gc", cmd_gc },	    { "logs", cmd_logs },
-	{ "rename", cmd_rename },   { "top", cmd_top },
+	{ "rename", cmd_rename },   { "top", cmd_top },	    { "port", cmd_port },
+	{ "network", cmd_network },
 };
 
 int main(int argc, char **argv)
