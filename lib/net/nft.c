@@ -475,7 +475,7 @@ int box_nft_setup(const char *bridge, uint32_t net, int prefix, char *err, size_
 	return r;
 }
 
-static void elem_of(const struct box_portmap *m, struct nftnl_set *all, struct nftnl_set *byip)
+static void elem_of(const struct box_portmap *m, struct nftnl_set *s)
 {
 	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
 	uint8_t key[12] = { 0 }, data[8] = { 0 };
@@ -496,33 +496,45 @@ static void elem_of(const struct box_portmap *m, struct nftnl_set *all, struct n
 	memcpy(data + 4, &bp, 2);
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)klen);
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, sizeof(data));
-	nftnl_set_elem_add(m->host_ip ? byip : all, e);
+	nftnl_set_elem_add(s, e);
 }
+
+/* Elements per message: their list is one attribute, whose length must
+ * stay below 64 KiB. */
+#define ELEMS_PER_MSG 256
 
 static int ports_batch(bool addit, const struct box_portmap *maps, size_t n, char *err,
 		       size_t errlen)
 {
-	struct nftnl_set *all = set_for("ports"), *byip = set_for("ports_ip");
-	size_t nall = 0;
 	struct batch bt;
-	int r = batch_start(&bt, 16384 + n * 96);
+	int r = batch_start(&bt, 16384 + n * 128);
 
 	if (r < 0)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		elem_of(&maps[i], all, byip);
-		nall += maps[i].host_ip ? 0 : 1;
+		return r;
+	for (int byip = 0; byip < 2; byip++) {
+		struct nftnl_set *s = NULL;
+		size_t in = 0;
+
+		for (size_t i = 0; i <= n; i++) {
+			if (s && (i == n || in == ELEMS_PER_MSG)) {
+				put_elems(&bt, s, addit);
+				nftnl_set_free(s);
+				s = NULL;
+				in = 0;
+			}
+			if (i == n)
+				break;
+			if (!!maps[i].host_ip != byip)
+				continue;
+			if (!s)
+				s = set_for(byip ? "ports_ip" : "ports");
+			elem_of(&maps[i], s);
+			in++;
+		}
 	}
-	if (nall)
-		put_elems(&bt, all, addit);
-	if (nall < n)
-		put_elems(&bt, byip, addit);
 	r = batch_send(&bt, err, errlen,
 		       addit ? "nftables: adding port maps" : "nftables: removing port maps");
 	batch_free(&bt);
-out:
-	nftnl_set_free(all);
-	nftnl_set_free(byip);
 	return r;
 }
 
