@@ -185,7 +185,7 @@ check "wait gives the exit code the monitor recorded" 0 '^3$' $boxctl wait det
 check "ps -a: Exited (3)" 0 'Exited \(3\) .* det$' $boxctl ps -a
 check "the monitor is gone" 0 '^$' sh -c "ps -eo args | grep '^box-monitor.*$id' || true"
 check "rm the exited box" 0 '^det$' $boxctl rm det
-check "logs of a foreground box: none" 1 'has no log' sh -c "$boxctl run --rootfs $rootfs --cgroup-parent $cgp --name fg sh -c 'sleep 0.3' & sleep 0.1; $boxctl logs fg; r=\$?; wait; exit \$r"
+check "logs of a foreground box: none" 1 'has no log' sh -c "$boxctl run --rootfs $rootfs --cgroup-parent $cgp --name fg sh -c 'sleep 3' & for i in \$(seq 100); do $boxctl ps | grep -q ' fg\$' && break; sleep 0.1; done; $boxctl logs fg; r=\$?; wait; exit \$r"
 run -d --rm --name gone true >/dev/null
 for _ in $(seq 40); do $boxctl ps -a | grep -q gone || break; sleep 0.05; done
 check "run -d --rm: removed when done" 0 '^BOX ID' $boxctl ps -a
@@ -200,11 +200,11 @@ fi
 $boxctl rm rot >/dev/null
 check "--log-opt needs max-size" 125 'invalid --log-opt' run -d --log-opt bogus true
 # a monitor killed with SIGKILL: never "running forever"
-run -d --name orphan sh -c 'sleep 0.5' >/dev/null
+run -d --name orphan sh -c 'sleep 2' >/dev/null
 mon=$($boxctl inspect orphan | tr -d ' \n' | sed -n 's/.*"owner":{"pid":\([0-9]*\).*/\1/p')
 if [ -n "$mon" ] && kill -9 "$mon"; then ok "kill -9 the monitor"; else not_ok "kill -9 the monitor" "owner pid '$mon'"; fi
 check "the box runs on without it" 0 'Up .* orphan$' $boxctl ps
-sleep 0.8
+for _ in $(seq 100); do $boxctl ps -a | grep -q 'Exited (unknown) .* orphan$' && break; sleep 0.1; done
 check "then its exit is unknown, not running" 0 'Exited \(unknown\) .* orphan$' $boxctl ps -a
 check "gc cleans it up" 0 '^1 box cleaned up$' $boxctl gc
 

@@ -325,6 +325,23 @@ static void socket_owner(uint32_t inode, char *out, size_t len)
 		closedir(proc);
 }
 
+static int bind_check(int proto, uint16_t port, char *owner, size_t ownerlen)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, (proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		r = errno == EADDRINUSE ? 1 : -errno;
+		snprintf(owner, ownerlen, "a socket of the host (without sock_diag in this "
+					  "kernel its owner is unknown)");
+	}
+	close(fd);
+	return r;
+}
+
 int box_diag_port(int proto, uint16_t port, char *owner, size_t ownerlen)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
@@ -348,6 +365,15 @@ int box_diag_port(int proto, uint16_t port, char *owner, size_t ownerlen)
 		/* TCP: listening sockets; UDP: every bound one */
 		req->idiag_states = proto == IPPROTO_TCP ? 1u << TCP_LISTEN : ~0u;
 		r = box_nl_talk(&nl, nlh, nlh->nlmsg_len, 1, diag_cb, &d);
+		if (r < 0 && families[i] == AF_INET6) {
+			r = 0; /* no IPv6 here */
+			continue;
+		}
+		if (r == -ENOENT) {
+			/* no inet_diag in this kernel: a bind tells, without the owner */
+			r = bind_check(proto, port, owner, ownerlen);
+			break;
+		}
 		if (r < 0)
 			break;
 		if (d.found) {

@@ -34,6 +34,7 @@
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <linux/rtnetlink.h>
 
@@ -97,6 +98,13 @@ static int batch_send(struct batch *bt, char *err, size_t errlen, const char *wh
 	if (r < 0) {
 		snprintf(err, errlen, "%s: netlink socket: %s", what, box_strerror(r));
 		return r;
+	}
+	{
+		/* a big batch is one sendmsg: room for it (as nft does) */
+		int size = (int)mnl_nlmsg_batch_size(bt->b) + 4096, fd = mnl_socket_get_fd(nl.sk);
+
+		if (size > 200000 && setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 	}
 	r = box_nl_talk(&nl, mnl_nlmsg_batch_head(bt->b), mnl_nlmsg_batch_size(bt->b), bt->n, NULL,
 			NULL);
