@@ -11,7 +11,8 @@ cd "$(dirname "$(readlink -f "$0")")/.."
 PACKAGES=(meson ninja-build pkg-config gcc libc6-dev
 	libcap-dev libseccomp-dev libnftnl-dev libmnl-dev zlib1g-dev libjansson-dev nettle-dev
 	libcmocka-dev busybox-static iproute2 procps util-linux abigail-tools binutils python3
-	qemu-system-x86 cpio kmod xz-utils tmux lua5.4 liblua5.4-dev python3-pytest)
+	qemu-system-x86 cpio kmod xz-utils tmux lua5.4 liblua5.4-dev python3-pytest
+	iperf3 socat)
 
 deps() {
 	local missing=()
