@@ -456,6 +456,13 @@ BOX_EXPORT const char *box_cgroup(const box *b);
  * makes box_create() fail with -EEXIST. */
 BOX_EXPORT int box_config_set_name(box_config *cfg, const char *name);
 
+/* The box's id (64 lowercase hex digits) instead of a random one: to make
+ * a box again under the id it had (boxctl start, restart policies), after
+ * the old one was destroyed.  NULL: a random id again.  Returns 0 or
+ * -EINVAL; a box with that id in the state directory makes box_create()
+ * fail with -EEXIST.  (Since 1.1.) */
+BOX_EXPORT int box_config_set_id(box_config *cfg, const char *id);
+
 /* Run another process in the running box b (docker exec): in all its
  * namespaces (entered through its pidfd), its cgroup and its root, with
  * its capabilities, no_new_privs and seccomp filter, its environment (plus

@@ -63,7 +63,9 @@ BOX_EXPORT int box_create(box_ctx *ctx, const box_config *cfg, box **out)
 	if (!b)
 		return box_err(ENOMEM, "box_create: out of memory");
 	b->init = cfg->init;
-	r = make_id(b->id);
+	if (cfg->id[0])
+		memcpy(b->id, cfg->id, sizeof(b->id));
+	r = cfg->id[0] ? 0 : make_id(b->id);
 	if (r < 0) {
 		free(b);
 		return box_err_errno(-r, "box_create: getrandom");

@@ -643,6 +643,20 @@ BOX_EXPORT int box_config_set_name(box_config *c, const char *name)
 	return replace_str(&c->name, name, "box_config_set_name");
 }
 
+BOX_EXPORT int box_config_set_id(box_config *c, const char *id)
+{
+	CFG_CHECK(c, "box_config_set_id");
+	if (!id) {
+		c->id[0] = '\0';
+		return 0;
+	}
+	if (strlen(id) != 64 || strspn(id, "0123456789abcdef") != 64)
+		return box_err(EINVAL, "box_config_set_id: \"%s\" is not an id (64 lowercase hex "
+				       "digits)", id);
+	memcpy(c->id, id, 65);
+	return 0;
+}
+
 BOX_EXPORT int box_config_set_annotation(box_config *c, const char *key, const char *value)
 {
 	size_t klen, n;

@@ -122,6 +122,7 @@ struct box_config {
 	int seccomp_mode;
 	char *seccomp_profile;
 	char *name;
+	char id[65];          /* "" unless set: the box's id, for re-creating a box */
 	char **annotations;   /* "key=value" strings, kept in the state */
 	bool no_new_privs;
 	int stdio[3];

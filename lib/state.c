@@ -286,6 +286,8 @@ int box_state_create(struct box *b, const struct box_config *cfg, const char *ro
 			lock = -1;
 		}
 	}
+	if (r == -EEXIST || r == -ENOTEMPTY)
+		return box_err(EEXIST, "a box with the id %.12s exists", b->id);
 	if (r < 0)
 		return box_err_errno(-r, "state directory %s", dir);
 	if (cfg->name) {

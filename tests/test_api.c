@@ -592,6 +592,40 @@ static void test_names(void **state)
 	box_config_free(cfg);
 }
 
+/* A box made again under the id it had (boxctl start). */
+static void test_given_id(void **state)
+{
+	static const char id[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	box_config *cfg = harness_config(ARGV("/bin/sleep", "10"));
+	box *a = NULL, *b = NULL;
+
+	(void)state;
+	assert_err(box_config_set_id(cfg, "0123"), EINVAL, "is not an id");
+	assert_err(box_config_set_id(cfg, "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"),
+		   EINVAL, "64 lowercase hex");
+	assert_int_equal(box_config_set_id(cfg, id), 0);
+	assert_int_equal(box_create(harness_ctx(), cfg, &a), 0);
+	assert_string_equal(box_id(a), id);
+	/* one box per id: refused while it exists, with nothing left */
+	{
+		struct leftovers before;
+
+		harness_snapshot(&before);
+		assert_err(box_create(harness_ctx(), cfg, &b), EEXIST, "a box with the id 0123456789ab exists");
+		harness_assert_clean(&before);
+	}
+	assert_int_equal(box_destroy(a), 0);
+	assert_int_equal(box_create(harness_ctx(), cfg, &a), 0);
+	assert_string_equal(box_id(a), id);
+	assert_int_equal(box_destroy(a), 0);
+	/* NULL: random ids again */
+	assert_int_equal(box_config_set_id(cfg, NULL), 0);
+	assert_int_equal(box_create(harness_ctx(), cfg, &a), 0);
+	assert_string_not_equal(box_id(a), id);
+	assert_int_equal(box_destroy(a), 0);
+	box_config_free(cfg);
+}
+
 /* Another process's view: status from facts, and the operations. */
 static void test_open_status_and_verbs(void **state)
 {
@@ -849,6 +883,7 @@ int main(void)
 		cmocka_unit_test(test_userns_without_pidns_has_no_host_proc),
 		cmocka_unit_test(test_creator_dies_before_start),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_given_id),
 		cmocka_unit_test(test_open_status_and_verbs),
 		cmocka_unit_test(test_gc_after_a_crashed_creator),
 		cmocka_unit_test(test_gc_after_a_creation_that_died),
