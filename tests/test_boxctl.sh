@@ -26,6 +26,8 @@ cgp=/libbox-test-boxctl-$$
 state=$(mktemp -d /tmp/libbox-boxctl-state.XXXXXX)
 boxctl="$boxctl --root $state"
 run() { $boxctl run --rootfs "$rootfs" --cgroup-parent "$cgp" "$@"; }
+# until NAME PATTERN: wait (up to 10 s) for ps -a to show the box so
+until_ps() { for _ in $(seq 200); do $boxctl ps -a | grep -qE "$2.* $1\$" && return 0; sleep 0.05; done; return 1; }
 remove_cgroup_parent() { for m in $(awk '$9 == "cgroup" || $9 == "cgroup2" { print $5 }' /proc/self/mountinfo); do [ -d "$m$cgp" ] && rmdir "$m$cgp"; done; }
 trap 'remove_cgroup_parent; rm -rf "$state"' EXIT
 
@@ -185,7 +187,7 @@ check "wait gives the exit code the monitor recorded" 0 '^3$' $boxctl wait det
 check "ps -a: Exited (3)" 0 'Exited \(3\) .* det$' $boxctl ps -a
 check "the monitor is gone" 0 '^$' sh -c "ps -eo args | grep '^box-monitor.*$id' || true"
 check "rm the exited box" 0 '^det$' $boxctl rm det
-check "logs of a foreground box: none" 1 'has no log' sh -c "$boxctl run --rootfs $rootfs --cgroup-parent $cgp --name fg sh -c 'sleep 3' & for i in \$(seq 100); do $boxctl ps | grep -q ' fg\$' && break; sleep 0.1; done; $boxctl logs fg; r=\$?; wait; exit \$r"
+check "logs of a foreground box: none" 1 'has no log' sh -c "$boxctl run --rootfs $rootfs --cgroup-parent $cgp --name fg sh -c 'sleep 3' & for i in \$(seq 200); do $boxctl ps | grep -q ' fg\$' && break; sleep 0.05; done; $boxctl logs fg; r=\$?; $boxctl stop -t 0 fg >/dev/null; wait; exit \$r"
 run -d --rm --name gone true >/dev/null
 for _ in $(seq 40); do $boxctl ps -a | grep -q gone || break; sleep 0.05; done
 check "run -d --rm: removed when done" 0 '^BOX ID' $boxctl ps -a
@@ -199,12 +201,44 @@ else
 fi
 $boxctl rm rot >/dev/null
 check "--log-opt needs max-size" 125 'invalid --log-opt' run -d --log-opt bogus true
+# start, restart and restart policies: the box is made again under its id
+# and name, from the arguments its run recorded, keeping its log
+check "--restart: an unknown policy" 125 'invalid restart policy "sometimes"' run -d --restart sometimes true
+check "--restart with --rm is refused" 125 'conflicting options: --restart and --rm' run -d --rm --restart always true
+check "--restart needs -d" 125 '--restart needs -d' run --restart always true
+id=$(run -d --name flaky --restart on-failure:2 sh -c 'echo ran; exit 3')
+for _ in $(seq 200); do [ "$($boxctl logs flaky 2>/dev/null | wc -l)" -ge 3 ] && until_ps flaky 'Exited \(3\)' && break; sleep 0.05; done
+sleep 0.5 # a fourth run would come within 0.4 s
+check "on-failure:2 ran the box three times in all" 0 '^3$' sh -c "$boxctl logs flaky | grep -c ran"
+check "on-failure:2: the same id" 0 "^$id\$" sh -c "$boxctl inspect flaky | sed -n 's/^ *\"id\": \"\(.*\)\",/\1/p'"
+check "on-failure:2: restarts counted" 0 '"boxctl.restarts": "2"' $boxctl inspect flaky
+check "on-failure does not restart a success" 0 '^1 0$' sh -c "$boxctl run -d --rootfs $rootfs --cgroup-parent $cgp --name fine --restart on-failure echo ran >/dev/null; $boxctl wait fine >/dev/null; sleep 0.5; echo \$($boxctl logs fine | wc -l) \$($boxctl inspect fine | grep -c boxctl.restarts)"
+run -d --name always --restart always sh -c 'echo up; sleep 0.2' >/dev/null
+for _ in $(seq 200); do [ "$($boxctl logs always 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.05; done
+check "always: restarted after a clean exit" 0 '^up up' sh -c "$boxctl logs always | tr '\n' ' '"
+check "stop stops an always box" 0 '^always$' $boxctl stop -t 1 always
+sleep 1
+check "and it stays stopped" 0 'Exited .* always$' $boxctl ps -a
+id=$(run -d --name again sh -c 'echo hello; sleep 30')
+until_ps again Up
+$boxctl stop -t 0 again >/dev/null
+check "start an exited box" 0 '^again$' $boxctl start again
+check "started: running under the same id and name" 0 "^${id:0:12} .*Up .* again\$" $boxctl ps
+for _ in $(seq 100); do [ "$($boxctl logs again | wc -l)" -ge 2 ] && break; sleep 0.05; done
+check "started: its log kept" 0 '^hello hello $' sh -c "$boxctl logs again | tr '\n' ' '"
+check "start of a running box does nothing" 0 '^again$' $boxctl start again
+check "restart a running box" 0 '^again$' $boxctl restart -t 0 again
+for _ in $(seq 100); do [ "$($boxctl logs again | wc -l)" -ge 3 ] && break; sleep 0.05; done
+check "restarted: running, log kept" 0 '^hello hello hello $' sh -c "$boxctl ps | grep -q 'Up .* again\$' && $boxctl logs again | tr '\n' ' '"
+check "start of no box" 1 'no such box: nobox' $boxctl start nobox
+$boxctl rm -f flaky fine always again >/dev/null
+check "nothing of them is left in the state" 0 '^$' ls -A "$state/boxes"
 # a monitor killed with SIGKILL: never "running forever"
 run -d --name orphan sh -c 'sleep 2' >/dev/null
 mon=$($boxctl inspect orphan | tr -d ' \n' | sed -n 's/.*"owner":{"pid":\([0-9]*\).*/\1/p')
 if [ -n "$mon" ] && kill -9 "$mon"; then ok "kill -9 the monitor"; else not_ok "kill -9 the monitor" "owner pid '$mon'"; fi
 check "the box runs on without it" 0 'Up .* orphan$' $boxctl ps
-for _ in $(seq 100); do $boxctl ps -a | grep -q 'Exited (unknown) .* orphan$' && break; sleep 0.1; done
+until_ps orphan 'Exited \(unknown\)'
 check "then its exit is unknown, not running" 0 'Exited \(unknown\) .* orphan$' $boxctl ps -a
 check "gc cleans it up" 0 '^1 box cleaned up$' $boxctl gc
 

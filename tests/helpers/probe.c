@@ -171,6 +171,21 @@ int main(int argc, char **argv)
 		printf("ok\n");
 		return 0;
 	}
+	if (strcmp(what, "cpu") == 0) {
+		/* burn argv[2] seconds of cpu time (however long that takes on
+		 * a loaded machine) */
+		struct timespec t;
+		double secs = argc > 2 ? atof(argv[2]) : 1;
+		volatile unsigned long n = 0;
+
+		do {
+			for (int i = 0; i < 100000; i++)
+				n++;
+			clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+		} while ((double)t.tv_sec + t.tv_nsec / 1e9 < secs);
+		printf("ok\n");
+		return 0;
+	}
 	if (strcmp(what, "mkdir") == 0)
 		return report(syscall(SYS_mkdir, "/tmp/probe-dir", 0755));
 	fprintf(stderr, "probe: unknown call %s\n", what);

@@ -3,13 +3,17 @@
  * job).  It is the box's parent: it holds the box's stdout and stderr,
  * writes them to the box's log with timestamps and stream tags (CRI's
  * format: "TIME STREAM F|P TEXT"), rotates the log, waits for the box,
- * records its exit next to its state, and removes it on --rm.
+ * records its exit next to its state, and removes it on --rm, or starts
+ * it again (`boxctl start`, which becomes the next monitor) as its
+ * --restart policy says.
  *
  * Small on purpose (a static binary with libc only, no libbox): it lives
  * as long as the box.
  *
  *   box-monitor --pid PID --dir STATE/boxes/ID --out FD --err FD
- *               [--log-max BYTES] [--oom FILE] [--rm BOXCTL STATEDIR ID] */
+ *               [--log-max BYTES] [--oom FILE] [--boxctl PATH STATEDIR ID
+ *               [--rm | --restart no|always|unless-stopped|on-failure[:N]
+ *                [--restarts DONE]]] */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -166,12 +170,48 @@ static void record_exit(int code, int sig, int oom)
 	unlink(tmp);
 }
 
+/* What the --restart policy says of an exit (docker's rules): 1 start the
+ * box again, 0 not.  A box a user stopped (DIR/stopped, written by boxctl
+ * stop and kill) stays stopped. */
+static int wants_restart(const char *policy, int restarts, int code, int sig)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/stopped", dir);
+	if (!policy || access(path, F_OK) == 0)
+		return 0;
+	if (strcmp(policy, "always") == 0 || strcmp(policy, "unless-stopped") == 0)
+		return 1;
+	if (strncmp(policy, "on-failure", 10) == 0 && (code != 0 || sig != 0)) {
+		int max = policy[10] == ':' ? atoi(policy + 11) : 0;
+
+		return max <= 0 || restarts < max;
+	}
+	return 0;
+}
+
+/* docker's back-off: 100 ms, doubling with each restart, at most a
+ * minute; a box that ran 10 s or more starts the count again. */
+static void back_off(int restarts, time_t ran)
+{
+	long long ms = 100;
+
+	for (int i = 0; ran < 10 && i < restarts && ms < 60000; i++)
+		ms *= 2;
+	if (ms > 60000)
+		ms = 60000;
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 int main(int argc, char **argv)
 {
 	struct stream *s = calloc(2, sizeof(*s));
-	const char *oom = NULL, *rm[3] = { NULL, NULL, NULL };
+	const char *oom = NULL, *boxctl[3] = { NULL, NULL, NULL }, *restart = NULL;
 	pid_t pid = -1;
-	int pidfd, open_streams = 2, r;
+	int pidfd, open_streams = 2, r, remove = 0, restarts = 0;
+	time_t started = time(NULL);
 	siginfo_t si = { 0 };
 
 	if (!s)
@@ -191,17 +231,27 @@ int main(int argc, char **argv)
 			logmax = atoll(argv[++i]);
 		else if (strcmp(argv[i], "--oom") == 0 && i + 1 < argc)
 			oom = argv[++i];
-		else if (strcmp(argv[i], "--rm") == 0 && i + 3 < argc) {
-			rm[0] = argv[++i];
-			rm[1] = argv[++i];
-			rm[2] = argv[++i];
-		} else {
+		else if (strcmp(argv[i], "--boxctl") == 0 && i + 3 < argc) {
+			boxctl[0] = argv[++i];
+			boxctl[1] = argv[++i];
+			boxctl[2] = argv[++i];
+		} else if (strcmp(argv[i], "--rm") == 0)
+			remove = 1;
+		else if (strcmp(argv[i], "--restart") == 0 && i + 1 < argc)
+			restart = argv[++i];
+		else if (strcmp(argv[i], "--restarts") == 0 && i + 1 < argc)
+			restarts = atoi(argv[++i]);
+		else {
 			fprintf(stderr, "box-monitor: unknown argument %s\n", argv[i]);
 			return 2;
 		}
 	}
 	if (pid <= 0 || !dir || s[0].fd < 0 || s[1].fd < 0) {
 		fprintf(stderr, "box-monitor: --pid, --dir, --out and --err are needed\n");
+		return 2;
+	}
+	if ((remove || restart) && !boxctl[0]) {
+		fprintf(stderr, "box-monitor: --rm and --restart need --boxctl\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -265,15 +315,27 @@ int main(int argc, char **argv)
 			    si.si_code == CLD_EXITED ? 0 : si.si_status, oom_kills(oom) > 0);
 	if (logfd >= 0)
 		close(logfd);
-	if (rm[0]) {
+	if (remove) {
 		pid_t c = fork();
 
 		if (c == 0) {
-			execl(rm[0], rm[0], "--root", rm[1], "rm", "-f", rm[2], (char *)NULL);
+			execl(boxctl[0], boxctl[0], "--root", boxctl[1], "rm", "-f", boxctl[2],
+			      (char *)NULL);
 			_exit(127);
 		}
 		if (c > 0)
 			waitpid(c, NULL, 0);
+	} else if (r == 0 && wants_restart(restart, restarts,
+					   si.si_code == CLD_EXITED ? si.si_status : 0,
+					   si.si_code == CLD_EXITED ? 0 : si.si_status)) {
+		back_off(restarts, time(NULL) - started);
+		/* a stop during the back-off wins */
+		if (wants_restart(restart, restarts, 1, 0)) {
+			/* boxctl start makes the box again under its id and name,
+			 * and its child becomes the next monitor */
+			execl(boxctl[0], boxctl[0], "--root", boxctl[1], "start", "--restarted",
+			      boxctl[2], (char *)NULL);
+		}
 	}
 	return 0;
 }

@@ -29,5 +29,23 @@ int cmd_rm(box_ctx *ctx, int argc, char **argv);
 int cmd_gc(box_ctx *ctx, int argc, char **argv);
 int cmd_port(box_ctx *ctx, int argc, char **argv);
 int cmd_network(box_ctx *ctx, int argc, char **argv);
+int cmd_start(box_ctx *ctx, int argc, char **argv);
+int cmd_restart(box_ctx *ctx, int argc, char **argv);
+
+/* Set while boxctl start makes a box again (run.c reads it): its id,
+ * name, the directory holding its log meanwhile, its restarts so far. */
+struct boxctl_again {
+	const char *id, *name, *keep;
+	int restarts;
+};
+extern struct boxctl_again boxctl_again;
+void boxctl_restore_logs(const char *keep, const char *dir);
+/* The user stopped b: its restart policy leaves it stopped. */
+void boxctl_mark_stopped(box_ctx *ctx, box *b);
+/* docker stop: SIGTERM, SIGKILL after seconds; 0 or -1 (box_last_error). */
+int boxctl_stop_box(box *b, int seconds);
+/* boxctl stop of the box named what, and of the box its restart policy
+ * may be making again meanwhile; 0 or -1 (said). */
+int boxctl_stop_for_good(box_ctx *ctx, const char *what, int seconds);
 
 #endif

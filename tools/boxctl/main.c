@@ -50,6 +50,8 @@ static void usage(FILE *f)
 		"  inspect    Show boxes as JSON\n"
 		"  logs       Print the output of a detached box\n"
 		"  stats      Show boxes' resource use\n"
+		"  start      Start boxes that exited again\n"
+		"  restart    Stop boxes and start them again\n"
 		"  stop       Stop boxes (SIGTERM, then SIGKILL)\n"
 		"  kill       Send a signal to boxes\n"
 		"  pause      Freeze boxes\n"
@@ -73,8 +75,8 @@ static const struct {
 	{ "stats", cmd_stats },	    { "stop", cmd_stop },   { "kill", cmd_kill },
 	{ "pause", cmd_pause },	    { "unpause", cmd_unpause }, { "wait", cmd_wait },
 	{ "rm", cmd_rm },	    { "gc", cmd_gc },	    { "logs", cmd_logs },
-	{ "rename", cmd_rename },   { "top", cmd_top },	    { "port", cmd_port },
-	{ "network", cmd_network },
+	{ "rename", cmd_rename },   { "top", cmd_top },	    { "start", cmd_start },
+	{ "restart", cmd_restart }, { "port", cmd_port },	    { "network", cmd_network },
 };
 
 int main(int argc, char **argv)

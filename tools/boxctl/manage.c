@@ -264,7 +264,7 @@ static int gone_within(box *b, int ms)
 	return p.fd < 0 || poll(&p, 1, ms) == 1;
 }
 
-static int stop_box(box *b, int seconds)
+int boxctl_stop_box(box *b, int seconds)
 {
 	int st = box_status(b);
 
@@ -313,10 +313,17 @@ static int each_box(box_ctx *ctx, const char *verb, int argc, char **argv, struc
 				box_close(b);
 				continue;
 			} else {
+				boxctl_mark_stopped(ctx, b);
 				r = box_kill(b, m->sig);
 			}
 		} else if (strcmp(verb, "stop") == 0) {
-			r = stop_box(b, m->seconds);
+			box_close(b);
+			b = NULL;
+			if (boxctl_stop_for_good(ctx, argv[i], m->seconds) < 0)
+				failed = 1;
+			else
+				puts(argv[i]);
+			continue;
 		} else if (strcmp(verb, "pause") == 0) {
 			r = box_pause(b);
 		} else if (strcmp(verb, "unpause") == 0) {

@@ -43,6 +43,8 @@ static void run_usage(FILE *f)
 		"                              (default 10m; one older file is kept)\n"
 		"      --rm                    remove the box when it exits (what a\n"
 		"                              foreground box does anyway)\n"
+		"      --restart POLICY        for -d: no (default), always, unless-stopped,\n"
+		"                              on-failure[:N] (at most N restarts)\n"
 		"  -e, --env KEY=VALUE         set an environment variable (KEY alone:\n"
 		"                              take its value from boxctl's environment)\n"
 		"  -w, --workdir DIR           working directory inside the box\n"
@@ -92,13 +94,14 @@ enum {
 	OPT_CAP_ADD, OPT_CAP_DROP, OPT_SECURITY_OPT, OPT_INIT, OPT_NO_INIT, OPT_HELP,
 	OPT_GROUP_ADD, OPT_ULIMIT, OPT_CGROUP_PARENT, OPT_MEMORY_SWAP, OPT_MEMORY_RESERVATION,
 	OPT_CPUS, OPT_CPU_PERIOD, OPT_CPU_QUOTA, OPT_CPUSET_CPUS, OPT_CPUSET_MEMS, OPT_PIDS_LIMIT,
-	OPT_NAME, OPT_LOG_OPT, OPT_BLKIO_WEIGHT, OPT_DEV_READ_BPS, OPT_DEV_WRITE_BPS, OPT_DEV_READ_IOPS, OPT_DEV_WRITE_IOPS,
+	OPT_NAME, OPT_LOG_OPT, OPT_RESTART, OPT_BLKIO_WEIGHT, OPT_DEV_READ_BPS, OPT_DEV_WRITE_BPS, OPT_DEV_READ_IOPS, OPT_DEV_WRITE_IOPS,
 	OPT_IP, OPT_DNS,
 };
 
 static const struct option run_options[] = {
 	{ "rootfs", required_argument, NULL, OPT_ROOTFS },
 	{ "rm", no_argument, NULL, OPT_RM },
+	{ "restart", required_argument, NULL, OPT_RESTART },
 	{ "detach", no_argument, NULL, 'd' },
 	{ "interactive", no_argument, NULL, 'i' },
 	{ "tty", no_argument, NULL, 't' },
@@ -459,9 +462,9 @@ static int exit_status_for(int r, bool started, const char *cmd)
 /* boxctl run -d: a child makes and starts the box (so it is the box's
  * parent and owner), reports the id, then becomes the monitor. */
 static int run_detached(box_ctx *ctx, box_config *cfg, const char *cmd, int remove,
-			int64_t log_max)
+			const char *restart, int64_t log_max)
 {
-	char mon[PATH_MAX], buf[1200];
+	char mon[PATH_MAX], buf[1200], restarts[16];
 	int rep[2];
 	ssize_t n;
 	size_t len = 0;
@@ -483,7 +486,7 @@ static int run_detached(box_ctx *ctx, box_config *cfg, const char *cmd, int remo
 	}
 	if (m == 0) {
 		char self[PATH_MAX], dir[PATH_MAX], pidbuf[16], oom[PATH_MAX], maxbuf[24];
-		const char *args[20];
+		const char *args[24];
 		int out[2], err[2], k = 0, null, r;
 		box *b = NULL;
 		ssize_t sn;
@@ -509,6 +512,8 @@ static int run_detached(box_ctx *ctx, box_config *cfg, const char *cmd, int remo
 		close(err[1]);
 		snprintf(pidbuf, sizeof(pidbuf), "%d", box_pid(b));
 		snprintf(dir, sizeof(dir), "%s/boxes/%s", box_ctx_state_dir(ctx), box_id(b));
+		if (boxctl_again.keep)
+			boxctl_restore_logs(boxctl_again.keep, dir);
 		oom_file(b, oom, sizeof(oom));
 		sn = readlink("/proc/self/exe", self, sizeof(self) - 1);
 		self[sn > 0 ? sn : 0] = '\0';
@@ -528,11 +533,20 @@ static int run_detached(box_ctx *ctx, box_config *cfg, const char *cmd, int remo
 			args[k++] = "--oom";
 			args[k++] = oom;
 		}
-		if (remove) {
-			args[k++] = "--rm";
+		if (remove || restart) {
+			args[k++] = "--boxctl";
 			args[k++] = self;
 			args[k++] = box_ctx_state_dir(ctx);
 			args[k++] = box_id(b);
+		}
+		if (remove)
+			args[k++] = "--rm";
+		if (restart) {
+			snprintf(restarts, sizeof(restarts), "%d", boxctl_again.restarts);
+			args[k++] = "--restart";
+			args[k++] = restart;
+			args[k++] = "--restarts";
+			args[k++] = restarts;
 		}
 		args[k] = NULL;
 		if (write(rep[1], box_id(b), 64) != 64)
@@ -716,6 +730,44 @@ static int add_publish(box_config *cfg, const char *arg)
 	return 0;
 }
 
+static bool restart_policy_valid(const char *p)
+{
+	char *end;
+
+	if (strcmp(p, "no") == 0 || strcmp(p, "always") == 0 || strcmp(p, "unless-stopped") == 0 ||
+	    strcmp(p, "on-failure") == 0)
+		return true;
+	if (strncmp(p, "on-failure:", 11) != 0 || !p[11])
+		return false;
+	return strtol(p + 11, &end, 10) >= 0 && !*end;
+}
+
+/* The run's arguments, as an annotation (a JSON array), for boxctl start;
+ * the restart policy and the restarts so far. */
+static int record_args(box_config *cfg, int argc, char **argv, const char *restart)
+{
+	json_t *a = json_array();
+	char *text, n[16];
+	int r;
+
+	for (int i = 1; a && i < argc; i++)
+		json_array_append_new(a, json_string(argv[i]));
+	text = a ? json_dumps(a, JSON_COMPACT) : NULL;
+	json_decref(a);
+	if (!text) {
+		boxctl_error("out of memory");
+		return -1;
+	}
+	r = box_config_set_annotation(cfg, "boxctl.args", text);
+	free(text);
+	snprintf(n, sizeof(n), "%d", boxctl_again.restarts);
+	if (r == 0 && boxctl_again.id)
+		r = box_config_set_annotation(cfg, "boxctl.restarts", n);
+	if (r == 0 && restart)
+		r = box_config_set_annotation(cfg, "boxctl.restart", restart);
+	return r;
+}
+
 int cmd_run(box_ctx *ctx, int argc, char **argv)
 {
 	box_config *cfg = NULL;
@@ -726,7 +778,7 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 	int ngroups = 0, use_init = 1, status = 125, r, c, code = 0, sig = 0, detach = 0, remove = 0;
 	int64_t log_max = 10 << 20;
 	int interactive = 0, tty = 0;
-	const char *rootfs = NULL;
+	const char *rootfs = NULL, *restart = NULL;
 	sigset_t block, old;
 
 	if (box_config_new(&cfg) < 0) {
@@ -748,6 +800,12 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 			break;
 		case OPT_RM:
 			remove = 1;
+			break;
+		case OPT_RESTART:
+			if (!restart_policy_valid(optarg))
+				r = boxctl_usage_error("run", "invalid restart policy \"%s\" (no, always, "
+							      "unless-stopped, on-failure[:N])", optarg);
+			restart = strcmp(optarg, "no") == 0 ? NULL : optarg;
 			break;
 		case 'd':
 			detach = 1;
@@ -931,6 +989,25 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 
+	if (restart && remove) {
+		status = boxctl_usage_error("run", "conflicting options: --restart and --rm");
+		goto out;
+	}
+	if (boxctl_again.id)
+		detach = 1;
+	if (restart && !detach) {
+		status = boxctl_usage_error("run", "--restart needs -d (a foreground box has no "
+						   "monitor to start it again)");
+		goto out;
+	}
+	/* what boxctl start needs to make the box again; under its id and name
+	 * when it is made again */
+	if (record_args(cfg, argc, argv, restart) < 0 ||
+	    (boxctl_again.id && (box_config_set_id(cfg, boxctl_again.id) < 0 ||
+				 box_config_set_name(cfg, boxctl_again.name) < 0))) {
+		status = lib_fail(-1);
+		goto out;
+	}
 	if (detach && (interactive || tty)) {
 		status = boxctl_usage_error("run", "-i and -t need a foreground box (attach does "
 						   "not exist yet)");
@@ -943,7 +1020,7 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (detach) {
-		status = run_detached(ctx, cfg, argv[optind], remove, log_max);
+		status = run_detached(ctx, cfg, argv[optind], remove, restart, log_max);
 		goto out;
 	}
 	/* Block the forwarded signals before the box exists, so none is lost;

@@ -13,7 +13,7 @@ import ctypes
 import errno as _errno
 import os
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_int, c_int64, c_size_t,
-                    c_uint, c_uint32, c_uint64, c_void_p)
+                    c_uint, c_uint16, c_uint32, c_uint64, c_void_p)
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ._errors import InvalidArgument, NotSupported
@@ -139,6 +139,19 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "box_sandbox_stderr": (c_void_p, [sandbox_p, POINTER(c_size_t)]),
     "box_sandbox_truncated": (c_int, [sandbox_p]),
     "box_sandbox_result_free": (None, [sandbox_p]),
+    # lifecycle (LIBBOX_1.1)
+    "box_config_set_id": (c_int, [config_p, c_char_p]),
+    # networking (LIBBOX_1.1)
+    "box_config_set_network": (c_int, [config_p, c_int]),
+    "box_config_add_port": (c_int, [config_p, c_int, c_char_p, c_uint16, c_uint16, c_uint16]),
+    "box_config_set_ip": (c_int, [config_p, c_char_p]),
+    "box_config_add_dns": (c_int, [config_p, c_char_p]),
+    "box_ctx_set_bridge": (c_int, [ctx_p, c_char_p]),
+    "box_ctx_set_subnet": (c_int, [ctx_p, c_char_p]),
+    "box_ctx_bridge": (c_char_p, [ctx_p]),
+    "box_ctx_subnet": (c_char_p, [ctx_p]),
+    "box_ip": (c_char_p, [box_p]),
+    "box_network_inspect": (c_void_p, [ctx_p, c_char_p]),
 }
 
 

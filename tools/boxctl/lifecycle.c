@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* boxctl start and restart: a detached box that exited is made again, with
+ * the arguments its `run` recorded (the annotation boxctl.args), under its
+ * id and name, keeping its log.  The monitor's restart policies use the
+ * same path (`start --restarted`). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "box.h"
+#include "boxctl.h"
+
+struct boxctl_again boxctl_again;
+
+static void box_dir(box_ctx *ctx, const char *id, const char *file, char *out, size_t len)
+{
+	snprintf(out, len, "%s/boxes/%s%s%s", box_ctx_state_dir(ctx), id, file ? "/" : "",
+		 file ? file : "");
+}
+
+/* boxctl stop and kill: the user stopped the box, so its restart policy
+ * leaves it stopped (docker's rule). */
+void boxctl_mark_stopped(box_ctx *ctx, box *b)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	box_dir(ctx, box_id(b), "stopped", path, sizeof(path));
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+}
+
+static const char *const logs[] = { "log", "log.1" };
+
+/* Move the log files from one directory to another (to NULL: remove
+ * them); an absent file is no error. */
+static void move_logs(const char *from_dir, const char *to_dir)
+{
+	char from[PATH_MAX + 16], to[PATH_MAX + 16];
+
+	for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
+		snprintf(from, sizeof(from), "%s/%s", from_dir, logs[i]);
+		snprintf(to, sizeof(to), "%s/%s", to_dir ? to_dir : "", logs[i]);
+		if (to_dir)
+			rename(from, to);
+		else
+			unlink(from);
+	}
+}
+
+/* The log files of the box made again, back in its directory. */
+void boxctl_restore_logs(const char *keep, const char *dir)
+{
+	move_logs(keep, dir);
+	rmdir(keep);
+}
+
+/* Wait (up to 10 s) for the process that recorded the box's exit, its
+ * monitor, to be done with the box's directory.  Its own restart policy
+ * runs `start` as that very process. */
+static void wait_owner(json_t *root)
+{
+	json_int_t pid = json_integer_value(json_object_get(json_object_get(root, "owner"), "pid"));
+	int fd;
+
+	if (pid <= 0 || pid == getpid())
+		return;
+	fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (fd >= 0) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		poll(&p, 1, 10000);
+		close(fd);
+	}
+}
+
+static json_t *inspect_json(box *b)
+{
+	char *text = box_inspect(b);
+	json_t *root = text ? json_loads(text, 0, NULL) : NULL;
+
+	box_string_free(text);
+	return root;
+}
+
+static const char *annotation(json_t *root, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(root, "annotations"), key));
+}
+
+/* boxctl stop and restart.  A box with a restart policy may be in the
+ * middle of being made again by its monitor, which would not see a mark
+ * put in the old box's directory: wait for the process that owned the box
+ * we stopped to be done and, if it made the box again, stop that one too. */
+int boxctl_stop_for_good(box_ctx *ctx, const char *what, int seconds)
+{
+	char created[64] = "";
+
+	for (int round = 0; round < 5; round++) {
+		box *b = NULL;
+		json_t *root;
+		int r;
+
+		if (box_open(ctx, what, &b) < 0) {
+			if (round > 0)
+				return 0;
+			boxctl_error("%s", box_last_error());
+			return -1;
+		}
+		root = inspect_json(b);
+		if (round > 0 && (box_status(b) != BOX_STATUS_RUNNING ||
+				  strcmp(json_string_value(json_object_get(root, "created")) ?: "",
+					 created) == 0)) {
+			json_decref(root);
+			box_close(b);
+			return 0;
+		}
+		snprintf(created, sizeof(created), "%s",
+			 json_string_value(json_object_get(root, "created")) ?: "");
+		boxctl_mark_stopped(ctx, b);
+		r = boxctl_stop_box(b, seconds);
+		if (r < 0)
+			boxctl_error("%s", box_last_error());
+		box_close(b);
+		if (r < 0 || !annotation(root, "boxctl.restart")) {
+			json_decref(root);
+			return r;
+		}
+		wait_owner(root);
+		json_decref(root);
+	}
+	return 0;
+}
+
+static int start_one(box_ctx *ctx, const char *what, bool restarted)
+{
+	char keep[PATH_MAX], dir[PATH_MAX], id[65], name[160];
+	const char **args = NULL;
+	json_t *root, *recorded;
+	box *b = NULL;
+	int st, r = 1, n;
+
+	if (box_open(ctx, what, &b) < 0) {
+		boxctl_error("%s", box_last_error());
+		return 1;
+	}
+	st = box_status(b);
+	if (st == BOX_STATUS_RUNNING || st == BOX_STATUS_PAUSED || st == BOX_STATUS_CREATED) {
+		box_close(b); /* as docker: starting a running box does nothing */
+		return 0;
+	}
+	root = inspect_json(b);
+	recorded = json_loads(annotation(root, "boxctl.args") ?: "", 0, NULL);
+	if (!json_is_array(recorded)) {
+		boxctl_error("box %s was not made by boxctl run -d: nothing records how to start "
+			     "it again",
+			     what);
+		goto out;
+	}
+	snprintf(id, sizeof(id), "%s", box_id(b));
+	snprintf(name, sizeof(name), "%s", box_name(b));
+	n = (int)json_array_size(recorded);
+	args = calloc((size_t)n + 2, sizeof(*args));
+	if (!args) {
+		boxctl_error("out of memory");
+		goto out;
+	}
+	args[0] = "run";
+	for (int i = 0; i < n; i++)
+		args[i + 1] = json_string_value(json_array_get(recorded, (size_t)i));
+	wait_owner(root);
+	/* the log outlives the box's directory, which box_destroy removes */
+	box_dir(ctx, id, NULL, dir, sizeof(dir));
+	snprintf(keep, sizeof(keep), "%s/boxes/.logs-%s", box_ctx_state_dir(ctx), id);
+	if (mkdir(keep, 0700) < 0 && errno != EEXIST) {
+		boxctl_error("%s: %s", keep, strerror(errno));
+		goto out;
+	}
+	move_logs(dir, keep);
+	if (box_destroy(b) < 0) {
+		boxctl_error("%s", box_last_error());
+		b = NULL;
+		boxctl_restore_logs(keep, dir);
+		goto out;
+	}
+	b = NULL;
+	{
+		const char *count = annotation(root, "boxctl.restarts");
+
+		boxctl_again = (struct boxctl_again){ .id = id, .name = name, .keep = keep,
+						      .restarts = (count ? atoi(count) : 0) +
+								  (restarted ? 1 : 0) };
+	}
+	/* cmd_run prints the id of the box it starts, as `run -d` does; start
+	 * prints what it was given, as docker start does */
+	{
+		int saved = dup(STDOUT_FILENO), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		fflush(stdout);
+		if (null >= 0)
+			dup2(null, STDOUT_FILENO);
+		r = cmd_run(ctx, n + 1, (char **)args);
+		fflush(stdout);
+		if (saved >= 0) {
+			dup2(saved, STDOUT_FILENO);
+			close(saved);
+		}
+		if (null >= 0)
+			close(null);
+	}
+	memset(&boxctl_again, 0, sizeof(boxctl_again));
+	/* a box that could not be made again has no directory for its log */
+	if (r != 0) {
+		move_logs(keep, NULL);
+		rmdir(keep);
+	}
+out:
+	free(args);
+	json_decref(recorded);
+	json_decref(root);
+	box_close(b);
+	return r;
+}
+
+static const char start_usage[] =
+	"Usage: boxctl start BOX...\n\n"
+	"Start boxes that exited, made again as `boxctl run -d` made them (the\n"
+	"same arguments, id, name and log).  A running box is left as it is.\n";
+static const char restart_usage[] =
+	"Usage: boxctl restart [-t SECONDS] BOX...\n\n"
+	"Stop boxes (SIGTERM, then SIGKILL after the grace time) and start them\n"
+	"again.\n\n  -t, --time SECONDS   grace time (default 10)\n";
+
+static int start_or_restart(box_ctx *ctx, int argc, char **argv, bool restart)
+{
+	static const struct option longs[] = { { "help", no_argument, NULL, 'h' },
+					       { "time", required_argument, NULL, 't' },
+					       { "restarted", no_argument, NULL, 'R' },
+					       { NULL, 0, NULL, 0 } };
+	const char *verb = restart ? "restart" : "start";
+	bool restarted = false;
+	int c, seconds = 10, failed = 0;
+	char *end;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, restart ? "+:t:h" : "+:h", longs, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(restart ? restart_usage : start_usage, stdout);
+			return 0;
+		case 't':
+			seconds = (int)strtol(optarg, &end, 10);
+			if (!restart || *end || seconds < 0)
+				return boxctl_usage_error(verb, "invalid --time \"%s\"", optarg);
+			break;
+		case 'R': /* the monitor's restart policy */
+			restarted = !restart;
+			break;
+		case ':':
+			return boxctl_usage_error(verb, "flag needs an argument: %s", argv[optind - 1]);
+		default:
+			return optopt ? boxctl_usage_error(verb, "unknown shorthand flag: '%c'", optopt)
+				      : boxctl_usage_error(verb, "unknown flag: %s", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return boxctl_usage_error(verb, "\"%s\" needs at least one box", verb);
+	for (int i = optind; i < argc; i++) {
+		if (restart && boxctl_stop_for_good(ctx, argv[i], seconds) < 0) {
+			failed = 1;
+			continue;
+		}
+		if (start_one(ctx, argv[i], restarted) != 0)
+			failed = 1;
+		else
+			puts(argv[i]);
+	}
+	return failed;
+}
+
+int cmd_start(box_ctx *ctx, int argc, char **argv)
+{
+	return start_or_restart(ctx, argc, argv, false);
+}
+
+int cmd_restart(box_ctx *ctx, int argc, char **argv)
+{
+	return start_or_restart(ctx, argc, argv, true);
+}
