@@ -671,6 +671,8 @@ int box_state_remove_stillborn(const box_ctx *ctx, const char *id, int lockfd)
 		    box_cgroup_destroy(cg) < 0)
 			return 0; /* try again later */
 	}
+	/* its address, ports and whatever of its network was made */
+	box_net_release(ctx, id, NULL);
 	box_state_remove(ctx, id, nl > 0 && lines[0][0] ? lines[0] : NULL);
 	return 1;
 }

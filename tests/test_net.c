@@ -678,6 +678,71 @@ static void test_gc_after_the_creator_died(void **state)
 	assert_no_box_network();
 }
 
+/* A creator that died and whose record is lost too (a wiped state dir):
+ * its lease and host port are stale, taken over by the next box, and the
+ * map element it left is no obstacle. */
+static void test_stale_reservations_are_taken_over(void **state)
+{
+	char path[4096], sub[4400];
+	struct dirent *e;
+	box_config *cfg;
+	box *b = NULL;
+	pid_t pid;
+	DIR *d;
+	int st;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		box_config_new(&cfg);
+		box_config_set_rootfs(cfg, harness_rootfs());
+		box_config_set_argv(cfg, 1, ARGV("true"));
+		box_config_set_network(cfg, BOX_NET_BRIDGE);
+		box_config_set_ip(cfg, "10.88.3.3");
+		box_config_add_port(cfg, BOX_PROTO_TCP, NULL, 6161, 80, 1);
+		_exit(box_create(harness_ctx(), cfg, &b) == 0 ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(st, 0);
+	assert_int_equal(count_elems("ports"), 1);
+	/* its record goes, as if the state directory had been wiped */
+	snprintf(path, sizeof(path), "%s/boxes", harness_state_dir());
+	d = opendir(path);
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		DIR *f;
+		struct dirent *g;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+		f = opendir(sub);
+		while (f && (g = readdir(f)))
+			if (g->d_name[0] != '.')
+				unlinkat(dirfd(f), g->d_name, 0);
+		if (f)
+			closedir(f);
+		assert_int_equal(rmdir(sub), 0);
+	}
+	closedir(d);
+	cfg = bridge_config(ARGV("true"));
+	assert_int_equal(box_config_set_ip(cfg, "10.88.3.3"), 0);
+	assert_int_equal(box_config_add_port(cfg, BOX_PROTO_TCP, NULL, 6161, 80, 1), 0);
+	if (box_create(harness_ctx(), cfg, &b) < 0)
+		fail_msg("box_create: %s", box_last_error());
+	box_config_free(cfg);
+	assert_string_equal(box_ip(b), "10.88.3.3");
+	assert_int_equal(count_elems("ports"), 1);
+	assert_int_equal(box_destroy(b), 0);
+	/* the first box's veth went with its namespace; its cgroup, which its
+	 * lost record named, is the test's to remove */
+	for (int i = 0; i < 100 && count_veths() > 0; i++)
+		nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
+	harness_remove_stray_cgroups();
+	assert_no_box_network();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -691,6 +756,7 @@ int main(void)
 		cmocka_unit_test(test_parallel_creates_get_distinct_addresses),
 		cmocka_unit_test(test_thousand_port_maps),
 		cmocka_unit_test(test_gc_after_the_creator_died),
+		cmocka_unit_test(test_stale_reservations_are_taken_over),
 	};
 
 	return harness_main("net", tests, sizeof(tests) / sizeof(tests[0]));

@@ -227,7 +227,7 @@ static void port_path(const box_ctx *ctx, const struct box_portmap *m, char *pat
 }
 
 int box_ipam_port(const box_ctx *ctx, const struct box_portmap *m, const char *id, char *owner,
-		  size_t ownerlen)
+		  size_t ownerlen, uint32_t *old_ip)
 {
 	char path[PATH_MAX], line[160], have[160], a[INET_ADDRSTRLEN];
 	int r;
@@ -238,14 +238,23 @@ int box_ipam_port(const box_ctx *ctx, const struct box_portmap *m, const char *i
 	r = write_file(path, line, true);
 	if (r != -EEXIST)
 		return r;
+	*old_ip = 0;
 	if (read_small(path, have, sizeof(have)) >= 0) {
-		have[strcspn(have, " ")] = '\0';
+		char *sp = strchr(have, ' ');
+
+		if (sp) {
+			*sp++ = '\0';
+			inet_pton(AF_INET, sp, old_ip);
+		}
 		if (box_known(ctx, have)) {
 			box_desc(ctx, have, owner, ownerlen);
 			return -EADDRINUSE;
 		}
 	}
-	return write_file(path, line, false);
+	/* a box that is gone held it: taken over (1: its map element, if
+	 * one was left, is the caller's to remove) */
+	r = write_file(path, line, false);
+	return r < 0 ? r : 1;
 }
 
 void box_ipam_port_release(const box_ctx *ctx, const struct box_portmap *m, const char *id)

@@ -347,6 +347,7 @@ static int reserve(struct box *b, const struct box_config *cfg, struct box_net *
 	char owner[200], a[INET_ADDRSTRLEN], err[512];
 	struct box_nl nl;
 	size_t taken = 0;
+	uint32_t old_ip;
 	int lock, r;
 
 	lock = box_ipam_lock(ctx, n->bridge, n->net, n->prefix);
@@ -371,7 +372,7 @@ static int reserve(struct box *b, const struct box_config *cfg, struct box_net *
 					  m->host_port);
 			goto out;
 		}
-		r = box_ipam_port(ctx, m, b->id, owner, sizeof(owner));
+		r = box_ipam_port(ctx, m, b->id, owner, sizeof(owner), &old_ip);
 		if (r == -EADDRINUSE) {
 			r = box_err(EADDRINUSE, "host port %s/%u is taken: %s maps it",
 				    box_proto_name(m->proto), m->host_port, owner);
@@ -381,6 +382,14 @@ static int reserve(struct box *b, const struct box_config *cfg, struct box_net *
 			r = box_err_errno(-r, "host port %s/%u: reserving it", box_proto_name(m->proto),
 					  m->host_port);
 			goto out;
+		}
+		if (r == 1) {
+			/* from a box gone without its release: no stale element
+			 * may stay in the way (absent: fine) */
+			struct box_portmap stale = *m;
+
+			stale.host_ip = old_ip;
+			box_nft_ports(false, &stale, 1, err, sizeof(err));
 		}
 	}
 	/* the bridge, made on first use, with the gateway's address */

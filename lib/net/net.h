@@ -67,9 +67,11 @@ int box_ipam_lock(const struct box_ctx *ctx, const char *bridge, uint32_t net, i
 int box_ipam_lease(const struct box_ctx *ctx, const char *bridge, uint32_t net, int prefix,
 		   uint32_t want, const char *id, uint32_t *out);
 int box_ipam_release(const struct box_ctx *ctx, const char *bridge, uint32_t ip, const char *id);
-/* Reserve proto/port for id (its owner goes to owner on -EADDRINUSE). */
+/* Reserve proto/port for id: 0, 1 when taken over from a box that is gone
+ * (*old_ip: the host address it was mapped on), -EADDRINUSE (its owner
+ * in owner), -errno. */
 int box_ipam_port(const struct box_ctx *ctx, const struct box_portmap *m, const char *id,
-		  char *owner, size_t ownerlen);
+		  char *owner, size_t ownerlen, uint32_t *old_ip);
 void box_ipam_port_release(const struct box_ctx *ctx, const struct box_portmap *m,
 			   const char *id);
 const char *box_proto_name(int proto);
