@@ -176,7 +176,7 @@ wait $runpid
 st=$?
 if [ $st = 137 ]; then ok "stopped box: 137"; else not_ok "stopped box: 137" "status $st"; fi
 # ---- detached boxes ----
-id=$(run -d --name det sh -c 'echo out1; echo err1 >&2; sleep 0.3; echo out2; exit 3')
+id=$(run -d --name det sh -c 'echo out1; echo err1 >&2; sleep 2; echo out2; exit 3')
 if [[ $id =~ ^[0-9a-f]{64}$ ]]; then ok "run -d prints the id"; else not_ok "run -d prints the id" "$id"; fi
 check "ps shows the detached box" 0 'Up .* det$' $boxctl ps
 check "logs -f follows to the end" 0 '^err1 out1 out2 $' sh -c "$boxctl logs -f det 2>&1 | sort | tr '\n' ' '"
