@@ -48,7 +48,18 @@ check "stdout passes through" 0 '^hello$' run echo hello
 check "stdin passes through with -i" 0 '^piped$' bash -c "echo piped | $boxctl run -i --rootfs '$rootfs' --cgroup-parent '$cgp' cat"
 check "without -i stdin is /dev/null" 0 '^0$' bash -c "echo piped | $boxctl run --rootfs '$rootfs' --cgroup-parent '$cgp' sh -c 'cat | wc -c'"
 check "-t gives a terminal" 0 '^/dev/pts/0' run -t tty
-check "-d with -t is refused" 125 'need a foreground box' run -d -t true
+check "attach: a box that is not running" 1 'is not running' sh -c "$boxctl run -d --rootfs $rootfs --cgroup-parent $cgp --name quick true >/dev/null; $boxctl wait quick >/dev/null; $boxctl attach quick; r=\$?; $boxctl rm quick >/dev/null; exit \$r"
+check "attach --detach-keys: invalid" 125 'invalid --detach-keys "ctrl-"' $boxctl attach --detach-keys ctrl- x
+id=$(run -d -i --name piped sh -c 'while read l; do echo got $l; done; echo end')
+check "attach -i: input through the monitor, until its end" 0 '^got one got two end $' sh -c "(echo one; echo two) | $boxctl attach piped | tr '\n' ' '"
+check "attach -i: the log has it too" 0 '^got one$' sh -c "$boxctl logs piped | head -1"
+$boxctl rm -f piped >/dev/null
+run -d --name exd sleep 30 >/dev/null
+check "exec -d returns at once" 0 '^$' timeout 5 $boxctl exec -d exd sh -c 'sleep 1; echo from-exec-d >/dev/shm/exd'
+for _ in $(seq 100); do $boxctl exec exd cat /dev/shm/exd 2>/dev/null | grep -q from-exec-d && break; sleep 0.05; done
+check "exec -d: the command ran on after boxctl exec returned" 0 '^from-exec-d$' $boxctl exec exd cat /dev/shm/exd
+check "exec -d takes no -t" 125 '-d takes no -i or -t' $boxctl exec -d -t exd true
+$boxctl rm -f exd >/dev/null
 check "command not found is 127" 127 'nosuch: executable file not found' run nosuch
 check "not executable is 126" 126 'Permission denied' run /etc/passwd
 printf '\177ELFgarbage' >"$rootfs.garbage.$$"
@@ -245,6 +256,39 @@ check "gc cleans it up" 0 '^1 box cleaned up$' $boxctl gc
 check "gc with nothing to do" 0 '^0 boxes cleaned up$' $boxctl gc
 check "unknown verb flag" 125 'unknown flag: --bogus' $boxctl ps --bogus
 
+# ---- crashes: boxctl (and the process that makes the box) killed with
+# SIGKILL at moments through the creation; then rm -f and gc leave nothing
+descendants() { local c; for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do descendants "$c"; echo "$c"; done; }
+crash_at() { # crash_at DELAY NAME -d|-fg: kill boxctl and what it forked, by pid
+	local pid kids
+	if [ "$3" = -d ]; then
+		$boxctl run -d --rootfs "$rootfs" --cgroup-parent "$cgp" --name "$2" sleep 30 >/dev/null 2>&1 &
+	else
+		$boxctl run --rootfs "$rootfs" --cgroup-parent "$cgp" --name "$2" sleep 30 >/dev/null 2>&1 &
+	fi
+	pid=$!
+	sleep "$1"
+	# boxctl and its forks (the creator that becomes the monitor), not the
+	# box: its processes are in their own pid namespace, under the cgroup
+	kids=$(descendants $pid | while read -r k; do [ "$(readlink /proc/$k/exe 2>/dev/null)" = "$(readlink /proc/$pid/exe 2>/dev/null)" ] && echo "$k"; done)
+	kill -9 $pid $kids 2>/dev/null
+	wait $pid 2>/dev/null
+}
+i=0
+for d in 0 0.001 0.002 0.003 0.005 0.008 0.01 0.02 0.03 0.05 0.1; do
+	crash_at $d "crash$i" -d
+	crash_at $d "crashfg$i" -fg
+	i=$((i + 1))
+done
+$boxctl gc >/dev/null
+left=$($boxctl ps -a -q)
+[ -n "$left" ] && $boxctl rm -f $left >/dev/null
+check "after crashes, rm -f and gc: no box listed" 0 '^$' $boxctl ps -a -q
+check "... no box in the state directory" 0 '^$' sh -c "ls -A $state/boxes | grep -v '^\.' || true"
+check "... no cgroup under the parent" 0 '^$' sh -c "for m in \$(awk '\$9 == \"cgroup\" || \$9 == \"cgroup2\" { print \$5 }' /proc/self/mountinfo); do [ -d \$m$cgp ] && find \$m$cgp -mindepth 1 -type d; done; true"
+check "... no name reserved" 0 '^$' sh -c "ls -A $state/names 2>/dev/null | grep crash || true"
+for _ in $(seq 100); do [ -z "$(descendants $$ | grep -v "^$BASHPID\$")" ] && break; sleep 0.05; done
+
 # ---- run -it and exec -it, typed at a real terminal (tmux) ----
 if command -v tmux >/dev/null; then
 	tm() { LC_ALL=C.UTF-8 tmux -u -L "libbox-test-$$" "$@"; }
@@ -274,6 +318,26 @@ if command -v tmux >/dev/null; then
 	if ! tm has-session -t t 2>/dev/null; then ok "run -it: exit ends boxctl"; else not_ok "run -it: exit ends boxctl" "$(tm capture-pane -p -t t)"; fi
 	tm kill-server 2>/dev/null
 	check "run -it left no box" 0 '^BOX ID' $boxctl ps -a
+	# a detached box with a terminal: attach, detach with ctrl-p ctrl-q,
+	# attach again, and its exit status through attach
+	run -dit --name dtty sh >/dev/null
+	tm new-session -d -s a -x 100 -y 30 "$boxctl attach dtty; echo attach-ended-\$?; sleep 30"
+	tm send-keys -t a Enter
+	if screen 5 '^/ #' a; then ok "attach: the box's prompt"; else not_ok "attach: the box's prompt" "$(tm capture-pane -p -t a)"; fi
+	tm send-keys -t a 'echo typed-$((6*7)); stty size' Enter
+	if screen 5 '^typed-42' a && screen 2 '^30 100' a; then ok "attach: typed, echoed, our terminal's size"; else not_ok "attach: typed, echoed, our terminal's size" "$(tm capture-pane -p -t a)"; fi
+	tm send-keys -t a C-p C-q
+	if screen 5 'attach-ended-0$' a; then ok "attach: ctrl-p ctrl-q detaches (status 0)"; else not_ok "attach: ctrl-p ctrl-q detaches (status 0)" "$(tm capture-pane -p -t a)"; fi
+	check "detached: the box runs on" 0 'Up .* dtty$' $boxctl ps
+	tm kill-session -t a
+	tm new-session -d -s b -x 80 -y 20 "$boxctl attach --detach-keys ctrl-x dtty; echo attach-ended-\$?; sleep 30"
+	tm send-keys -t b Enter
+	tm send-keys -t b 'stty size; exit 5' Enter
+	if screen 5 '^attach-ended-5' b; then ok "attach again: the resize, and the box's exit status"; else not_ok "attach again: the resize, and the box's exit status" "$(tm capture-pane -p -t b)"; fi
+	if tm capture-pane -p -t b | grep -q '^20 80'; then ok "attach again: its terminal's size"; else not_ok "attach again: its terminal's size" "$(tm capture-pane -p -t b)"; fi
+	tm kill-server 2>/dev/null
+	check "the log of a box with a terminal" 0 'typed-42' $boxctl logs dtty
+	$boxctl rm -f dtty >/dev/null
 elif [ "${CI:-}" = true ]; then
 	not_ok "tmux is installed (for the run -it / exec -it tests)"
 fi

@@ -239,8 +239,9 @@ static void test_cpu_quota_holds_a_busy_loop(void **state)
 	wall = now() - t0;
 	cpu = (double)(stat_of(b, BOX_STAT_CPU_USER) + stat_of(b, BOX_STAT_CPU_SYSTEM)) / 1e6;
 	print_message("# cpu %.2f s in %.2f s of wall time\n", cpu, wall);
-	/* half of one cpu, in a generous band */
-	assert_true(cpu / wall > 0.30 && cpu / wall < 0.65);
+	/* half of one cpu at most; the lower bound only says it ran (a
+	 * loaded machine may give it much less than its quota) */
+	assert_true(cpu / wall > 0.10 && cpu / wall < 0.65);
 	assert_int_equal(box_destroy(b), 0);
 }
 
@@ -257,7 +258,10 @@ static void test_freeze_stops_progress_and_thaw_resumes(void **state)
 	c = stat_of(b, BOX_STAT_CPU_USER);
 	assert_true(c - a < 20000); /* < 20 ms of cpu in 400 ms frozen */
 	assert_int_equal(box_resume(b), 0);
-	msleep(300);
+	/* thawed, it runs again: 100 ms of cpu, however long a loaded
+	 * machine takes to give it (at most 20 s) */
+	for (int i = 0; i < 200 && stat_of(b, BOX_STAT_CPU_USER) - c <= 100000; i++)
+		msleep(100);
 	assert_true(stat_of(b, BOX_STAT_CPU_USER) - c > 100000);
 	assert_int_equal(box_destroy(b), 0);
 }

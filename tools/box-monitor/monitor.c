@@ -7,10 +7,17 @@
  * it again (`boxctl start`, which becomes the next monitor) as its
  * --restart policy says.
  *
+ * It also serves DIR/attach, a SOCK_SEQPACKET socket for `boxctl attach`:
+ * what the box prints goes to every client as it comes; a client sends
+ * 'i' + bytes for the box's input (--in: the pty master with -t, a pipe
+ * with -i), 'w' + struct winsize for the terminal's size (--tty), 'c' to
+ * close a piped input.
+ *
  * Small on purpose (a static binary with libc only, no libbox): it lives
  * as long as the box.
  *
  *   box-monitor --pid PID --dir STATE/boxes/ID --out FD --err FD
+ *               [--in FD [--tty]]
  *               [--log-max BYTES] [--oom FILE] [--boxctl PATH STATEDIR ID
  *               [--rm | --restart no|always|unless-stopped|on-failure[:N]
  *                [--restarts DONE]]] */
@@ -21,7 +28,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,8 +46,11 @@ struct stream {
 	size_t len;
 };
 
+#define CLIENTS 8
+
 static const char *dir;
 static int logfd = -1;
+static int clients[CLIENTS] = { -1, -1, -1, -1, -1, -1, -1, -1 };
 static off_t logsize, logmax = 10 << 20;
 
 static void now(char out[40])
@@ -99,6 +112,20 @@ static void record(const char *stream, const char *text, size_t len, int full)
 		rotate();
 }
 
+/* What the box printed, to every attached client as it comes; one that
+ * cannot keep up is let go rather than stall the box. */
+static void broadcast(const char *data, size_t len)
+{
+	for (int i = 0; i < CLIENTS; i++) {
+		if (clients[i] < 0)
+			continue;
+		if (send(clients[i], data, len, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)len) {
+			close(clients[i]);
+			clients[i] = -1;
+		}
+	}
+}
+
 /* Read what is there; log every complete line, and a full buffer as a
  * partial one.  Returns 0 at end of stream. */
 static int drain(struct stream *s)
@@ -108,6 +135,8 @@ static int drain(struct stream *s)
 
 	if (n < 0)
 		return errno == EINTR || errno == EAGAIN ? 1 : 0;
+	if (n > 0)
+		broadcast(s->buf + s->len, (size_t)n);
 	if (n == 0) {
 		if (s->len)
 			record(s->name, s->buf, s->len, 0);
@@ -170,6 +199,69 @@ static void record_exit(int code, int sig, int oom)
 	unlink(tmp);
 }
 
+/* DIR/attach.  Bound through /proc/self/fd: the path may be longer than a
+ * socket address holds. */
+static int listen_attach(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC), fd;
+
+	if (dfd < 0)
+		return -1;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/attach", dfd);
+	unlink(sa.sun_path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd >= 0 && (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, CLIENTS) < 0)) {
+		close(fd);
+		fd = -1;
+	}
+	close(dfd);
+	return fd;
+}
+
+static void unlink_attach(void)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/attach", dir);
+	unlink(path);
+}
+
+/* One message of client i: input, a window size, or the input's end.
+ * The client is let go at its end (or on a message we cannot use). */
+static void from_client(int i, int *in, int tty)
+{
+	char msg[BUF + 1];
+	ssize_t n = recv(clients[i], msg, sizeof(msg), MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		close(clients[i]);
+		clients[i] = -1;
+		return;
+	}
+	if (msg[0] == 'i' && *in >= 0) {
+		for (ssize_t off = 1; off < n;) {
+			ssize_t w = write(*in, msg + off, (size_t)(n - off));
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			off += w;
+		}
+	} else if (msg[0] == 'w' && tty && *in >= 0 && n == 1 + (ssize_t)sizeof(struct winsize)) {
+		struct winsize ws;
+
+		memcpy(&ws, msg + 1, sizeof(ws));
+		ioctl(*in, TIOCSWINSZ, &ws);
+	} else if (msg[0] == 'c' && !tty && *in >= 0) {
+		close(*in); /* the box reads the end of its input */
+		*in = -1;
+	}
+}
+
 /* What the --restart policy says of an exit (docker's rules): 1 start the
  * box again, 0 not.  A box a user stopped (DIR/stopped, written by boxctl
  * stop and kill) stays stopped. */
@@ -210,7 +302,7 @@ int main(int argc, char **argv)
 	struct stream *s = calloc(2, sizeof(*s));
 	const char *oom = NULL, *boxctl[3] = { NULL, NULL, NULL }, *restart = NULL;
 	pid_t pid = -1;
-	int pidfd, open_streams = 2, r, remove = 0, restarts = 0;
+	int pidfd, open_streams = 0, r, remove = 0, restarts = 0, in = -1, tty = 0, lfd;
 	time_t started = time(NULL);
 	siginfo_t si = { 0 };
 
@@ -227,6 +319,10 @@ int main(int argc, char **argv)
 			s[0].fd = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--err") == 0 && i + 1 < argc)
 			s[1].fd = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--in") == 0 && i + 1 < argc)
+			in = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--tty") == 0)
+			tty = 1;
 		else if (strcmp(argv[i], "--log-max") == 0 && i + 1 < argc)
 			logmax = atoll(argv[++i]);
 		else if (strcmp(argv[i], "--oom") == 0 && i + 1 < argc)
@@ -246,10 +342,11 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (pid <= 0 || !dir || s[0].fd < 0 || s[1].fd < 0) {
-		fprintf(stderr, "box-monitor: --pid, --dir, --out and --err are needed\n");
+	if (pid <= 0 || !dir || s[0].fd < 0) {
+		fprintf(stderr, "box-monitor: --pid, --dir and --out are needed\n");
 		return 2;
 	}
+	open_streams = s[1].fd >= 0 ? 2 : 1;
 	if ((remove || restart) && !boxctl[0]) {
 		fprintf(stderr, "box-monitor: --rm and --restart need --boxctl\n");
 		return 2;
@@ -257,20 +354,41 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	open_log();
+	lfd = listen_attach();
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	for (;;) {
-		struct pollfd p[3];
-		int n = 0;
+		struct pollfd p[4 + CLIENTS];
+		int n = 0, first_client;
 
 		for (int i = 0; i < 2; i++)
 			if (s[i].fd >= 0)
 				p[n++] = (struct pollfd){ .fd = s[i].fd, .events = POLLIN };
 		if (pidfd >= 0)
 			p[n++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
-		if (n == 0 || poll(p, (nfds_t)n, -1) < 0) {
+		if (n == 0)
+			break;
+		p[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		first_client = n;
+		for (int i = 0; i < CLIENTS; i++)
+			p[n++] = (struct pollfd){ .fd = clients[i], .events = POLLIN };
+		if (poll(p, (nfds_t)n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
+		}
+		for (int i = 0; i < CLIENTS; i++)
+			if (p[first_client + i].revents && clients[i] >= 0)
+				from_client(i, &in, tty);
+		if (p[first_client - 1].revents) {
+			int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+			for (int i = 0; c >= 0 && i < CLIENTS; i++)
+				if (clients[i] < 0) {
+					clients[i] = c;
+					c = -1;
+				}
+			if (c >= 0)
+				close(c); /* no room: the client sees its end */
 		}
 		for (int i = 0, k = 0; i < 2; i++) {
 			if (s[i].fd < 0)
@@ -283,7 +401,7 @@ int main(int argc, char **argv)
 			k++;
 		}
 		/* the box is gone: what is left in the pipes, then the end */
-		if (pidfd >= 0 && p[n - 1].revents)
+		if (pidfd >= 0 && p[first_client - 2].revents)
 			break;
 		if (!open_streams && pidfd < 0)
 			break;
@@ -315,6 +433,14 @@ int main(int argc, char **argv)
 			    si.si_code == CLD_EXITED ? 0 : si.si_status, oom_kills(oom) > 0);
 	if (logfd >= 0)
 		close(logfd);
+	/* attached clients see their end once the exit is on record */
+	if (lfd >= 0) {
+		unlink_attach();
+		close(lfd);
+	}
+	for (int i = 0; i < CLIENTS; i++)
+		if (clients[i] >= 0)
+			close(clients[i]);
 	if (remove) {
 		pid_t c = fork();
 

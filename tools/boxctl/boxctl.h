@@ -10,6 +10,8 @@ void boxctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int boxctl_usage_error(const char *verb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+#include <stddef.h>
+
 #include "box.h"
 
 int cmd_run(box_ctx *ctx, int argc, char **argv);
@@ -31,6 +33,9 @@ int cmd_port(box_ctx *ctx, int argc, char **argv);
 int cmd_network(box_ctx *ctx, int argc, char **argv);
 int cmd_start(box_ctx *ctx, int argc, char **argv);
 int cmd_restart(box_ctx *ctx, int argc, char **argv);
+int cmd_attach(box_ctx *ctx, int argc, char **argv);
+/* Write all of buf, across short writes; 0 or -1. */
+int boxctl_write_all(int fd, const char *buf, size_t len);
 
 /* Set while boxctl start makes a box again (run.c reads it): its id,
  * name, the directory holding its log meanwhile, its restarts so far. */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* boxctl start and restart: a detached box that exited is made again, with
+/* boxctl start, restart and attach.  start and restart: a detached box that exited is made again, with
  * the arguments its `run` recorded (the annotation boxctl.args), under its
  * id and name, keeping its log.  The monitor's restart policies use the
- * same path (`start --restarted`). */
+ * same path (`start --restarted`).  attach: a client of the monitor's
+ * DIR/attach socket (see tools/box-monitor). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -14,8 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "box.h"
@@ -299,4 +305,265 @@ int cmd_start(box_ctx *ctx, int argc, char **argv)
 int cmd_restart(box_ctx *ctx, int argc, char **argv)
 {
 	return start_or_restart(ctx, argc, argv, true);
+}
+
+/* ---- attach ---- */
+
+/* Write all of buf, across short writes; 0 or -1. */
+int boxctl_write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Docker's --detach-keys: "ctrl-p,ctrl-q", each a ctrl-LETTER (or @, [,
+ * \, ], ^, _) or one character.  Returns how many keys (at most max), 0 if
+ * the spec is invalid. */
+static size_t parse_detach_keys(const char *spec, char *keys, size_t max)
+{
+	size_t n = 0;
+
+	while (*spec && n < max) {
+		size_t len = strcspn(spec, ",");
+
+		if (len == 6 && strncmp(spec, "ctrl-", 5) == 0 && spec[5] >= '@' && spec[5] <= '~')
+			keys[n++] = (char)(spec[5] & 0x1f);
+		else if (len == 1)
+			keys[n++] = spec[0];
+		else
+			return 0;
+		spec += len;
+		if (*spec == ',' && *++spec == '\0')
+			return 0;
+	}
+	return *spec ? 0 : n;
+}
+
+/* Send a window size message for our terminal. */
+static void send_winsize(int sock)
+{
+	char msg[1 + sizeof(struct winsize)] = { 'w' };
+	struct winsize ws;
+
+	if (ioctl(0, TIOCGWINSZ, &ws) == 0) {
+		memcpy(msg + 1, &ws, sizeof(ws));
+		send(sock, msg, sizeof(msg), MSG_NOSIGNAL);
+	}
+}
+
+/* Connect to the monitor's DIR/attach (through /proc/self/fd: the path may
+ * be longer than a socket address holds). */
+static int connect_attach(box_ctx *ctx, box *b)
+{
+	char dir[PATH_MAX];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int dfd, fd, r = -1;
+
+	box_dir(ctx, box_id(b), NULL, dir, sizeof(dir));
+	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/attach", dfd);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	/* a box of a run -d that just returned: its monitor may not listen
+	 * yet (up to 5 s) */
+	for (int i = 0; fd >= 0; i++) {
+		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+		if (r == 0 || (errno != ENOENT && errno != ECONNREFUSED) || i == 250 ||
+		    box_status(b) != BOX_STATUS_RUNNING)
+			break;
+		usleep(20000);
+	}
+	if (r < 0 && fd >= 0) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		fd = -1;
+	}
+	close(dfd);
+	return fd;
+}
+
+/* Relay until the box ends (1), the detach keys are typed (0) or an
+ * error (-1).  keys: the detach sequence, matched across reads. */
+static int relay_attach(int sock, bool with_stdin, const char *keys, size_t nkeys)
+{
+	char buf[8192], msg[8193];
+	size_t matched = 0;
+	int sfd;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	for (;;) {
+		struct pollfd p[3] = {
+			{ .fd = sock, .events = POLLIN },
+			{ .fd = with_stdin ? 0 : -1, .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+		};
+		ssize_t n;
+
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[0].revents) {
+			n = recv(sock, buf, sizeof(buf), 0);
+			if (n <= 0)
+				break; /* the box ended: the monitor let us go */
+			if (boxctl_write_all(1, buf, (size_t)n) < 0)
+				break;
+		}
+		if (p[1].revents) {
+			size_t m = 1;
+
+			n = read(0, buf, sizeof(buf));
+			if (n <= 0) {
+				/* our input ended: so does the box's (a pipe) */
+				send(sock, "c", 1, MSG_NOSIGNAL);
+				with_stdin = false;
+				continue;
+			}
+			msg[0] = 'i';
+			for (ssize_t i = 0; i < n; i++) {
+				if (nkeys && buf[i] == keys[matched]) {
+					if (++matched == nkeys)
+						goto detached;
+					continue;
+				}
+				/* a partial match that failed is input after all */
+				memcpy(msg + m, keys, matched);
+				m += matched;
+				matched = 0;
+				if (nkeys && buf[i] == keys[0]) {
+					matched = 1;
+					continue;
+				}
+				msg[m++] = buf[i];
+			}
+			if (m > 1 && send(sock, msg, m, MSG_NOSIGNAL) < 0)
+				break;
+		}
+		if (p[2].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				send_winsize(sock);
+		}
+	}
+	if (sfd >= 0)
+		close(sfd);
+	return 1;
+detached:
+	if (sfd >= 0)
+		close(sfd);
+	return 0;
+}
+
+static const char attach_usage[] =
+	"Usage: boxctl attach [OPTIONS] BOX\n\n"
+	"Attach to a detached box: its output from now on, and, if it was run\n"
+	"with -i or -t, its input.  The detach keys leave it running.\n\n"
+	"      --detach-keys KEYS   the keys that detach (default ctrl-p,ctrl-q)\n"
+	"      --no-stdin           do not send our input\n";
+
+int cmd_attach(box_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longs[] = { { "help", no_argument, NULL, 'h' },
+					       { "detach-keys", required_argument, NULL, 'k' },
+					       { "no-stdin", no_argument, NULL, 'n' },
+					       { NULL, 0, NULL, 0 } };
+	char keys[16];
+	size_t nkeys = parse_detach_keys("ctrl-p,ctrl-q", keys, sizeof(keys));
+	bool no_stdin = false, tty, raw;
+	struct termios saved;
+	json_t *root;
+	box *b = NULL;
+	int c, sock, r, code = 0, sig = 0;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:h", longs, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(attach_usage, stdout);
+			return 0;
+		case 'k':
+			nkeys = optarg[0] ? parse_detach_keys(optarg, keys, sizeof(keys)) : 0;
+			if (optarg[0] && nkeys == 0)
+				return boxctl_usage_error("attach", "invalid --detach-keys \"%s\" "
+								    "(ctrl-p,ctrl-q)", optarg);
+			break;
+		case 'n':
+			no_stdin = true;
+			break;
+		case ':':
+			return boxctl_usage_error("attach", "flag needs an argument: %s",
+						  argv[optind - 1]);
+		default:
+			return optopt ? boxctl_usage_error("attach", "unknown shorthand flag: '%c'",
+							   optopt)
+				      : boxctl_usage_error("attach", "unknown flag: %s", argv[optind - 1]);
+		}
+	}
+	if (optind + 1 != argc)
+		return boxctl_usage_error("attach", "\"attach\" needs exactly one box");
+	if (box_open(ctx, argv[optind], &b) < 0) {
+		boxctl_error("%s", box_last_error());
+		return 1;
+	}
+	if (box_status(b) != BOX_STATUS_RUNNING && box_status(b) != BOX_STATUS_PAUSED) {
+		boxctl_error("box %s is not running", argv[optind]);
+		box_close(b);
+		return 1;
+	}
+	root = inspect_json(b);
+	tty = annotation(root, "boxctl.tty") != NULL;
+	sock = annotation(root, "boxctl.detached") ? connect_attach(ctx, b) : (errno = ENOENT, -1);
+	json_decref(root);
+	if (sock < 0) {
+		boxctl_error("box %s: no monitor to attach to (only a box of boxctl run -d has one): "
+			     "%s",
+			     argv[optind], strerror(errno));
+		box_close(b);
+		return 1;
+	}
+	raw = tty && !no_stdin && isatty(0) && tcgetattr(0, &saved) == 0;
+	if (raw) {
+		struct termios t = saved;
+
+		cfmakeraw(&t);
+		tcsetattr(0, TCSANOW, &t);
+	}
+	if (tty)
+		send_winsize(sock);
+	r = relay_attach(sock, !no_stdin, keys, nkeys);
+	if (raw)
+		tcsetattr(0, TCSANOW, &saved);
+	close(sock);
+	if (r == 0) {
+		box_close(b);
+		return 0; /* detached: the box runs on */
+	}
+	/* the box ended: its status, as the monitor recorded it */
+	r = box_wait(b, &code, &sig);
+	box_close(b);
+	if (r < 0) {
+		boxctl_error("%s", box_last_error());
+		return 1;
+	}
+	return sig ? 128 + sig : code;
 }

@@ -46,6 +46,7 @@ static void usage(FILE *f)
 		"Commands:\n"
 		"  run        Run a command in a new box, in the foreground\n"
 		"  exec       Run a command in a running box\n"
+		"  attach     Attach to a detached box's input and output\n"
 		"  ps         List boxes\n"
 		"  inspect    Show boxes as JSON\n"
 		"  logs       Print the output of a detached box\n"
@@ -76,7 +77,8 @@ static const struct {
 	{ "pause", cmd_pause },	    { "unpause", cmd_unpause }, { "wait", cmd_wait },
 	{ "rm", cmd_rm },	    { "gc", cmd_gc },	    { "logs", cmd_logs },
 	{ "rename", cmd_rename },   { "top", cmd_top },	    { "start", cmd_start },
-	{ "restart", cmd_restart }, { "port", cmd_port },	    { "network", cmd_network },
+	{ "restart", cmd_restart }, { "attach", cmd_attach },   { "port", cmd_port },
+	{ "network", cmd_network },
 };
 
 int main(int argc, char **argv)

@@ -462,7 +462,7 @@ static int exit_status_for(int r, bool started, const char *cmd)
 /* boxctl run -d: a child makes and starts the box (so it is the box's
  * parent and owner), reports the id, then becomes the monitor. */
 static int run_detached(box_ctx *ctx, box_config *cfg, const char *cmd, int remove,
-			const char *restart, int64_t log_max)
+			const char *restart, int64_t log_max, int interactive, int tty)
 {
 	char mon[PATH_MAX], buf[1200], restarts[16];
 	int rep[2];
@@ -486,19 +486,24 @@ static int run_detached(box_ctx *ctx, box_config *cfg, const char *cmd, int remo
 	}
 	if (m == 0) {
 		char self[PATH_MAX], dir[PATH_MAX], pidbuf[16], oom[PATH_MAX], maxbuf[24];
-		const char *args[24];
-		int out[2], err[2], k = 0, null, r;
+		const char *args[28];
+		/* the box's output, errors and input, and the monitor's ends of
+		 * them (with -t, the pty's master for all three) */
+		int out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 }, mon_fd[3];
+		int k = 0, null, r;
 		box *b = NULL;
 		ssize_t sn;
 
 		close(rep[0]);
 		setsid();
-		if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+		if ((!tty && (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)) ||
+		    (!tty && interactive && pipe2(in, O_CLOEXEC) < 0)) {
 			boxctl_error("pipe: %s", strerror(errno));
 			_exit(125);
 		}
-		if (box_config_set_stdio(cfg, -1, out[1], err[1]) < 0 ||
-		    box_config_set_annotation(cfg, "boxctl.detached", "true") < 0)
+		if ((!tty && box_config_set_stdio(cfg, in[0], out[1], err[1]) < 0) ||
+		    box_config_set_annotation(cfg, "boxctl.detached", "true") < 0 ||
+		    (tty && box_config_set_annotation(cfg, "boxctl.tty", "true") < 0))
 			_exit(lib_fail(-1));
 		/* the same exit status as a foreground run's (125, 126, 127) */
 		if ((r = box_create(ctx, cfg, &b)) < 0)
@@ -508,8 +513,19 @@ static int run_detached(box_ctx *ctx, box_config *cfg, const char *cmd, int remo
 			box_destroy(b);
 			_exit(r);
 		}
-		close(out[1]);
-		close(err[1]);
+		if (tty) {
+			mon_fd[0] = box_tty_fd(b);
+			mon_fd[1] = -1;
+			mon_fd[2] = interactive ? mon_fd[0] : -1;
+		} else {
+			close(out[1]);
+			close(err[1]);
+			if (in[0] >= 0)
+				close(in[0]);
+			mon_fd[0] = out[0];
+			mon_fd[1] = err[0];
+			mon_fd[2] = in[1];
+		}
 		snprintf(pidbuf, sizeof(pidbuf), "%d", box_pid(b));
 		snprintf(dir, sizeof(dir), "%s/boxes/%s", box_ctx_state_dir(ctx), box_id(b));
 		if (boxctl_again.keep)
@@ -524,8 +540,16 @@ static int run_detached(box_ctx *ctx, box_config *cfg, const char *cmd, int remo
 		args[k++] = dir;
 		args[k++] = "--out";
 		args[k++] = "3";
-		args[k++] = "--err";
-		args[k++] = "4";
+		if (mon_fd[1] >= 0) {
+			args[k++] = "--err";
+			args[k++] = "4";
+		}
+		if (mon_fd[2] >= 0) {
+			args[k++] = "--in";
+			args[k++] = tty ? "3" : "5";
+		}
+		if (tty)
+			args[k++] = "--tty";
 		snprintf(maxbuf, sizeof(maxbuf), "%lld", (long long)log_max);
 		args[k++] = "--log-max";
 		args[k++] = maxbuf;
@@ -549,19 +573,35 @@ static int run_detached(box_ctx *ctx, box_config *cfg, const char *cmd, int remo
 			args[k++] = restarts;
 		}
 		args[k] = NULL;
+		/* the log exists once run -d returns (the monitor appends to it),
+		 * so that `logs` right after finds it */
+		{
+			char log[PATH_MAX + 8];
+			int fd;
+
+			snprintf(log, sizeof(log), "%s/log", dir);
+			fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+			if (fd >= 0)
+				close(fd);
+		}
 		if (write(rep[1], box_id(b), 64) != 64)
 			_exit(125);
 		close(rep[1]);
-		/* nothing on the terminal; the pipes on 3 and 4 (moved out of
-		 * the way first: dup2 onto itself would keep close-on-exec);
-		 * nothing else of ours or our caller's (the monitor outlives
-		 * us: an inherited pipe would stay open as long) */
-		out[0] = fcntl(out[0], F_DUPFD_CLOEXEC, 10);
-		err[0] = fcntl(err[0], F_DUPFD_CLOEXEC, 10);
+		/* nothing on the terminal; the monitor's fds on 3, 4 and 5
+		 * (moved out of the way first: dup2 onto itself would keep
+		 * close-on-exec; /dev/null where there is none); nothing else of
+		 * ours or our caller's (the monitor outlives us: an inherited
+		 * pipe would stay open as long) */
 		null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (out[0] < 0 || err[0] < 0 || null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
-		    dup2(null, 2) < 0 || dup2(out[0], 3) < 0 || dup2(err[0], 4) < 0 ||
-		    syscall(SYS_close_range, 5, ~0u, 0) < 0)
+		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+			_exit(127);
+		for (int i = 0; i < 3; i++)
+			if ((mon_fd[i] = fcntl(mon_fd[i] >= 0 ? mon_fd[i] : null, F_DUPFD_CLOEXEC, 10)) < 0)
+				_exit(127);
+		for (int i = 0; i < 3; i++)
+			if (dup2(mon_fd[i], 3 + i) < 0)
+				_exit(127);
+		if (syscall(SYS_close_range, 6, ~0u, 0) < 0)
 			_exit(127);
 		execv(mon, (char *const *)args);
 		_exit(127);
@@ -631,7 +671,7 @@ static int relay_tty(box *b, int interactive, int *code, int *sig)
 		}
 		if (p[0].revents) {
 			n = read(master, buf, sizeof(buf));
-			if (n > 0 && write(1, buf, (size_t)n) < 0)
+			if (n > 0 && boxctl_write_all(1, buf, (size_t)n) < 0)
 				break;
 			if (n <= 0 && p[3].revents)
 				break;
@@ -640,7 +680,7 @@ static int relay_tty(box *b, int interactive, int *code, int *sig)
 			n = read(0, buf, sizeof(buf));
 			if (n <= 0)
 				in_open = 0;
-			else if (write(master, buf, (size_t)n) < 0)
+			else if (boxctl_write_all(master, buf, (size_t)n) < 0)
 				in_open = 0;
 		}
 		if (p[2].revents) {
@@ -659,7 +699,7 @@ static int relay_tty(box *b, int interactive, int *code, int *sig)
 			/* gone: what it wrote last is still in the terminal */
 			fcntl(master, F_SETFL, O_NONBLOCK);
 			while ((n = read(master, buf, sizeof(buf))) > 0)
-				if (write(1, buf, (size_t)n) < 0)
+				if (boxctl_write_all(1, buf, (size_t)n) < 0)
 					break;
 			break;
 		}
@@ -1008,11 +1048,6 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 		status = lib_fail(-1);
 		goto out;
 	}
-	if (detach && (interactive || tty)) {
-		status = boxctl_usage_error("run", "-i and -t need a foreground box (attach does "
-						   "not exist yet)");
-		goto out;
-	}
 	/* as docker: stdin only with -i; -t: a terminal of the box's */
 	if (box_config_set_stdio(cfg, interactive ? 0 : -1, 1, 2) < 0 ||
 	    box_config_set_tty(cfg, tty) < 0) {
@@ -1020,7 +1055,8 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (detach) {
-		status = run_detached(ctx, cfg, argv[optind], remove, restart, log_max);
+		status = run_detached(ctx, cfg, argv[optind], remove, restart, log_max, interactive,
+				      tty);
 		goto out;
 	}
 	/* Block the forwarded signals before the box exists, so none is lost;
@@ -1076,6 +1112,8 @@ static void exec_usage(FILE *f)
 		"Options:\n"
 		"  -i, --interactive        keep stdin open (without it: /dev/null)\n"
 		"  -t, --tty                give the command a terminal\n"
+		"  -d, --detach             start the command and return (its output\n"
+		"                           goes to /dev/null)\n"
 		"  -e, --env KEY=VALUE      set an environment variable\n"
 		"  -w, --workdir DIR        working directory inside the box\n"
 		"  -u, --user UID[:GID]     numeric user and group\n"
@@ -1090,19 +1128,20 @@ int cmd_exec(box_ctx *ctx, int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ "interactive", no_argument, NULL, 'i' },
 		{ "tty", no_argument, NULL, 't' },
+		{ "detach", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	box_config *cfg = NULL;
 	box *b = NULL, *e = NULL;
-	int c, r, status = 125, code = 0, sig = 0, interactive = 0, tty = 0;
+	int c, r, status = 125, code = 0, sig = 0, interactive = 0, tty = 0, detach = 0;
 	sigset_t block;
 
 	if (box_config_new(&cfg) < 0)
 		return lib_fail(-1);
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:e:w:u:ith", longs, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:e:w:u:itdh", longs, NULL)) != -1) {
 		r = 0;
 		switch (c) {
 		case 'h':
@@ -1124,6 +1163,9 @@ int cmd_exec(box_ctx *ctx, int argc, char **argv)
 		case 't':
 			tty = 1;
 			break;
+		case 'd':
+			detach = 1;
+			break;
 		case ':':
 			r = boxctl_usage_error("exec", "flag needs an argument: %s", argv[optind - 1]);
 			break;
@@ -1140,9 +1182,14 @@ int cmd_exec(box_ctx *ctx, int argc, char **argv)
 		status = boxctl_usage_error("exec", "exec needs a box and a command");
 		goto out;
 	}
+	if (detach && (interactive || tty)) {
+		status = boxctl_usage_error("exec", "-d takes no -i or -t (nothing would read or "
+						    "write the command's terminal)");
+		goto out;
+	}
 	if (box_open(ctx, argv[optind], &b) < 0 ||
 	    box_config_set_argv(cfg, argc - optind - 1, (const char *const *)argv + optind + 1) < 0 ||
-	    box_config_set_stdio(cfg, interactive ? 0 : -1, 1, 2) < 0 ||
+	    box_config_set_stdio(cfg, interactive ? 0 : -1, detach ? -1 : 1, detach ? -1 : 2) < 0 ||
 	    box_config_set_tty(cfg, tty) < 0) {
 		status = lib_fail(-1);
 		goto out;
@@ -1159,6 +1206,14 @@ int cmd_exec(box_ctx *ctx, int argc, char **argv)
 	if (r < 0) {
 		/* as docker exec: 126 cannot invoke, 127 not found */
 		status = exit_status_for(r, false, argv[optind + 1]);
+		goto out;
+	}
+	if (detach) {
+		/* it runs on: once we are gone, the box's init (its pid 1)
+		 * reaps it */
+		box_close(e);
+		e = NULL;
+		status = 0;
 		goto out;
 	}
 	r = tty ? relay_tty(e, interactive, &code, &sig) : wait_forwarding(e, &code, &sig);

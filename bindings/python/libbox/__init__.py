@@ -547,6 +547,12 @@ class Config:
         _call("box_config_set_rootfs", self, _enc(path, "rootfs"))
         return self
 
+    def set_id(self, id: Optional[str]) -> "Config":
+        """The box's id instead of a random one (``box_config_set_id()``);
+        None: a random one again."""
+        _call("box_config_set_id", self, _enc_opt(id, "id"))
+        return self
+
     def set_readonly_root(self, on: bool = True) -> "Config":
         """A read-only root (``box_config_set_readonly_root()``)."""
         _call("box_config_set_readonly_root", self, _on(on))
