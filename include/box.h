@@ -285,6 +285,74 @@ BOX_EXPORT int box_config_add_io_limit(box_config *cfg, const char *device, int 
 BOX_EXPORT int box_config_set_cgroup(box_config *cfg, int mode);
 
 /* ---------------------------------------------------------------------
+ * Networking: modes, addresses, port maps
+ * ------------------------------------------------------------------- */
+
+/* Network modes for box_config_set_network().  A config that never calls
+ * it keeps what its namespaces say: with BOX_NS_NET a namespace with lo
+ * only (and no /etc/hosts nor /etc/resolv.conf of its own). */
+#define BOX_NET_NONE   1 /* its own namespace, lo only (up) */
+#define BOX_NET_HOST   2 /* the caller's network namespace */
+#define BOX_NET_BRIDGE 3 /* its own namespace with eth0 on the context's
+			    bridge, an address leased from its subnet, the
+			    default route via the gateway, NAT to the outside */
+
+/* Protocols for box_config_add_port(). */
+#define BOX_PROTO_TCP 6
+#define BOX_PROTO_UDP 17
+
+/* The network mode (BOX_NET_*).  NONE and BRIDGE add BOX_NS_NET to the
+ * namespaces, HOST removes it.  With any mode the box gets /etc/hosts
+ * (localhost, its host name and address) and /etc/resolv.conf (the
+ * host's, without loopback resolvers, or the servers of
+ * box_config_add_dns()) bound from files in its state directory, where
+ * its root has those files (the image is never changed).
+ * Returns 0 or -EINVAL (unknown mode). */
+BOX_EXPORT int box_config_set_network(box_config *cfg, int mode);
+
+/* Map count host ports host_port.. to box ports box_port.. (count 1 for
+ * one port; a range 8000-8010:8000-8010 is count 11) for proto
+ * (BOX_PROTO_TCP or _UDP).  host_ip: NULL or "" or "0.0.0.0" for every
+ * address of the host (127.0.0.1 included), or one IPv4 address.  Needs
+ * BOX_NET_BRIDGE.  box_create() refuses a host port that another box maps
+ * or a socket of the host listens on (-EADDRINUSE, naming the port and
+ * its owner).  Returns 0, -EINVAL (port 0, a range past 65535, a bad
+ * address, unknown proto) or -ENOMEM. */
+BOX_EXPORT int box_config_add_port(box_config *cfg, int proto, const char *host_ip,
+				   uint16_t host_port, uint16_t box_port, uint16_t count);
+
+/* A static address in the bridge's subnet instead of a leased one (NULL:
+ * leased).  box_create() fails with -EADDRINUSE when another box holds it,
+ * -EINVAL when it is not a host address of the subnet.
+ * Returns 0 or -EINVAL (not an IPv4 address). */
+BOX_EXPORT int box_config_set_ip(box_config *cfg, const char *ip);
+
+/* Add a nameserver (an IPv4 or IPv6 address) for the box's resolv.conf,
+ * which then holds only these.  Returns 0, -EINVAL or -ENOMEM. */
+BOX_EXPORT int box_config_add_dns(box_config *cfg, const char *server);
+
+/* The bridge of BOX_NET_BRIDGE boxes (default "box0", made on first use)
+ * and its subnet (default "10.88.0.0/16"; the gateway, on the bridge, is
+ * its first address).  Returns 0, -EINVAL (an interface name longer than
+ * 15 bytes or with '/', ' ' or ':'; a subnet that is not a.b.c.d/8..30
+ * without host bits) or -ENOMEM. */
+BOX_EXPORT int box_ctx_set_bridge(box_ctx *ctx, const char *name);
+BOX_EXPORT int box_ctx_set_subnet(box_ctx *ctx, const char *cidr);
+BOX_EXPORT const char *box_ctx_bridge(const box_ctx *ctx);
+BOX_EXPORT const char *box_ctx_subnet(const box_ctx *ctx);
+
+/* The box's address on its bridge ("10.88.0.2"), owned by the box, or
+ * NULL (not a bridge box). */
+BOX_EXPORT const char *box_ip(const box *b);
+
+/* The networks of ctx's state directory as JSON (free it with
+ * box_string_free()): bridge NULL gives an array of all of them, else the
+ * one object: name, subnet, gateway, exists (the bridge link is there),
+ * leases (address: box id), ports (proto-port, host_ip, box id).
+ * NULL on failure (-ENOENT: no such network; box_last_error()). */
+BOX_EXPORT char *box_network_inspect(box_ctx *ctx, const char *bridge);
+
+/* ---------------------------------------------------------------------
  * Boxes: lifecycle
  * ------------------------------------------------------------------- */
 

@@ -329,6 +329,13 @@ BOX_EXPORT int box_destroy(box *b)
 		handle_free(b);
 		return r;
 	}
+	{
+		/* its address, ports, veth and rules, before its record goes */
+		int rc = box_net_release(b->ctx, b->id, b->net);
+
+		if (r == 0)
+			r = rc;
+	}
 	box_state_remove(b->ctx, b->id, b->name);
 	/* what is left of the box (all of it without a pid namespace) goes
 	 * with its cgroup */
@@ -356,6 +363,7 @@ static void handle_free(box *b)
 		close(b->lockfd);
 	if (b->pending)
 		json_decref(b->pending);
+	box_net_free(b->net);
 	free(b->name);
 	free(b);
 }
@@ -543,6 +551,7 @@ static int gc_one(const char *id, void *user)
 		/* its creator died without destroying it: free what it held;
 		 * the record stays while its cgroup cannot go */
 		if (!b->cg || box_cgroup_destroy(TAKE_PTR(b->cg)) == 0) {
+			box_net_release(g->ctx, b->id, b->net);
 			box_state_remove(g->ctx, b->id, b->name);
 			g->removed++;
 		}

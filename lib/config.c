@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* box_config: the builder for what to run.  Every setter validates its
  * input and copies it; nothing touches the system until box_create(). */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <linux/mount.h>
 #include <stdio.h>
@@ -79,6 +80,8 @@ BOX_EXPORT void box_config_free(box_config *c)
 	free(c->cpuset_mems);
 	free(c->io);
 	box_oci_extra_free(c->oci);
+	free(c->ports);
+	strv_free(c->dns);
 	free(c);
 }
 
@@ -704,5 +707,83 @@ BOX_EXPORT int box_config_set_tty(box_config *c, int on)
 {
 	CFG_CHECK(c, "box_config_set_tty");
 	c->tty = on != 0;
+	return 0;
+}
+
+/* ---- network ---- */
+
+BOX_EXPORT int box_config_set_network(box_config *c, int mode)
+{
+	CFG_CHECK(c, "box_config_set_network");
+	if (mode != BOX_NET_NONE && mode != BOX_NET_HOST && mode != BOX_NET_BRIDGE)
+		return box_err(EINVAL, "box_config_set_network: unknown mode %d (BOX_NET_NONE, "
+				       "_HOST or _BRIDGE)", mode);
+	c->net_mode = mode;
+	if (mode == BOX_NET_HOST)
+		c->ns &= ~BOX_NS_NET;
+	else
+		c->ns |= BOX_NS_NET;
+	return 0;
+}
+
+BOX_EXPORT int box_config_add_port(box_config *c, int proto, const char *host_ip,
+				   uint16_t host_port, uint16_t box_port, uint16_t count)
+{
+	struct box_port *p;
+	struct in_addr a = { 0 };
+
+	CFG_CHECK(c, "box_config_add_port");
+	if (proto != BOX_PROTO_TCP && proto != BOX_PROTO_UDP)
+		return box_err(EINVAL, "box_config_add_port: unknown protocol %d (BOX_PROTO_TCP or "
+				       "BOX_PROTO_UDP)", proto);
+	if (host_port == 0 || box_port == 0 || count == 0)
+		return box_err(EINVAL, "box_config_add_port: %s is 0",
+			       !host_port ? "the host port" : !box_port ? "the box port" : "count");
+	if ((uint32_t)host_port + count - 1 > 65535 || (uint32_t)box_port + count - 1 > 65535)
+		return box_err(EINVAL, "box_config_add_port: %u ports from %u:%u go past 65535", count,
+			       host_port, box_port);
+	if (host_ip && host_ip[0] && inet_pton(AF_INET, host_ip, &a) != 1)
+		return box_err(EINVAL, "box_config_add_port: host address \"%s\" is not an IPv4 "
+				       "address", host_ip);
+	p = realloc(c->ports, (c->nports + 1) * sizeof(*p));
+	if (!p)
+		return box_err(ENOMEM, "box_config_add_port: out of memory");
+	c->ports = p;
+	c->ports[c->nports++] = (struct box_port){ .proto = (uint8_t)proto, .host_ip = a.s_addr,
+						   .host_port = host_port, .box_port = box_port,
+						   .count = count };
+	return 0;
+}
+
+BOX_EXPORT int box_config_set_ip(box_config *c, const char *ip)
+{
+	struct in_addr a = { 0 };
+
+	CFG_CHECK(c, "box_config_set_ip");
+	if (ip && inet_pton(AF_INET, ip, &a) != 1)
+		return box_err(EINVAL, "box_config_set_ip: \"%s\" is not an IPv4 address", ip);
+	c->ip = a.s_addr;
+	return 0;
+}
+
+BOX_EXPORT int box_config_add_dns(box_config *c, const char *server)
+{
+	unsigned char buf[16];
+	size_t n;
+	char **v;
+
+	CFG_CHECK(c, "box_config_add_dns");
+	if (!server || (inet_pton(AF_INET, server, buf) != 1 && inet_pton(AF_INET6, server, buf) != 1))
+		return box_err(EINVAL, "box_config_add_dns: \"%s\" is not an IP address",
+			       server ? server : "(null)");
+	n = c->dns ? strv_len(c->dns) : 0;
+	v = realloc(c->dns, (n + 2) * sizeof(*v));
+	if (!v)
+		return box_err(ENOMEM, "box_config_add_dns: out of memory");
+	c->dns = v;
+	v[n] = strdup(server);
+	v[n + 1] = NULL;
+	if (!v[n])
+		return box_err(ENOMEM, "box_config_add_dns: out of memory");
 	return 0;
 }

@@ -32,7 +32,10 @@ BOX_EXPORT int box_ctx_new(box_ctx **out)
 			ctx->store_dir = NULL;
 	}
 	ctx->cgroup_parent = strdup("/libbox");
-	if (!ctx->state_dir || !ctx->store_dir || !ctx->cgroup_parent) {
+	ctx->bridge = strdup("box0");
+	ctx->subnet = strdup("10.88.0.0/16");
+	if (!ctx->state_dir || !ctx->store_dir || !ctx->cgroup_parent || !ctx->bridge ||
+	    !ctx->subnet) {
 		box_ctx_free(ctx);
 		return box_err(ENOMEM, "box_ctx_new: out of memory");
 	}
@@ -47,6 +50,8 @@ BOX_EXPORT void box_ctx_free(box_ctx *ctx)
 	free(ctx->state_dir);
 	free(ctx->store_dir);
 	free(ctx->cgroup_parent);
+	free(ctx->bridge);
+	free(ctx->subnet);
 	free(ctx);
 }
 
@@ -112,4 +117,53 @@ BOX_EXPORT int box_ctx_set_cgroup_parent(box_ctx *ctx, const char *path)
 BOX_EXPORT const char *box_ctx_cgroup_parent(const box_ctx *ctx)
 {
 	return ctx ? ctx->cgroup_parent : NULL;
+}
+
+BOX_EXPORT int box_ctx_set_bridge(box_ctx *ctx, const char *name)
+{
+	char *copy;
+
+	box_err_clear();
+	if (!ctx || !name)
+		return box_err(EINVAL, "box_ctx_set_bridge: %s is NULL", !ctx ? "ctx" : "name");
+	if (!name[0] || strlen(name) > 15 || strpbrk(name, "/: \t\n") || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0 || strcmp(name, "ports") == 0)
+		return box_err(EINVAL, "box_ctx_set_bridge: \"%s\" is not a usable interface name "
+				       "(1-15 bytes, no '/', ':' or space)", name);
+	copy = strdup(name);
+	if (!copy)
+		return box_err(ENOMEM, "box_ctx_set_bridge: out of memory");
+	free(ctx->bridge);
+	ctx->bridge = copy;
+	return 0;
+}
+
+BOX_EXPORT int box_ctx_set_subnet(box_ctx *ctx, const char *cidr)
+{
+	uint32_t net;
+	int prefix;
+	char *copy;
+
+	box_err_clear();
+	if (!ctx || !cidr)
+		return box_err(EINVAL, "box_ctx_set_subnet: %s is NULL", !ctx ? "ctx" : "subnet");
+	if (box_parse_cidr(cidr, &net, &prefix) < 0)
+		return box_err(EINVAL, "box_ctx_set_subnet: \"%s\" is not an IPv4 network "
+				       "a.b.c.d/N (8 <= N <= 30, no host bits)", cidr);
+	copy = strdup(cidr);
+	if (!copy)
+		return box_err(ENOMEM, "box_ctx_set_subnet: out of memory");
+	free(ctx->subnet);
+	ctx->subnet = copy;
+	return 0;
+}
+
+BOX_EXPORT const char *box_ctx_bridge(const box_ctx *ctx)
+{
+	return ctx ? ctx->bridge : NULL;
+}
+
+BOX_EXPORT const char *box_ctx_subnet(const box_ctx *ctx)
+{
+	return ctx ? ctx->subnet : NULL;
 }

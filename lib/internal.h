@@ -54,6 +54,8 @@ struct box_ctx {
 	box_progress_fn progress;     /* box_ctx_set_progress */
 	void *progress_user;
 	int storage;                  /* BOX_STORAGE_* */
+	char *bridge;         /* network: the bridge's name, default "box0" */
+	char *subnet;         /* its IPv4 subnet, default "10.88.0.0/16" */
 };
 
 /* ---- config ---- */
@@ -102,6 +104,14 @@ struct box_overlay {
 	char *data;           /* mount(2) data with those links, run from linkdir */
 };
 
+/* One -p as given: count consecutive ports from host_port and box_port. */
+struct box_port {
+	uint8_t proto;        /* BOX_PROTO_TCP or BOX_PROTO_UDP */
+	uint32_t host_ip;     /* network order, 0: every address */
+	uint16_t host_port, box_port;
+	uint32_t count;
+};
+
 struct box_config {
 	char **argv;
 	char **env;           /* "K=V" strings */
@@ -143,6 +153,13 @@ struct box_config {
 	size_t nio;
 	/* from an OCI bundle (oci.c) */
 	struct box_oci_extra *oci;     /* NULL: a config made by the builder */
+	/* network */
+	int net_mode;         /* 0 (the namespaces decide, no /etc files) or BOX_NET_* */
+	struct box_port *ports;
+	size_t nports;
+	uint32_t ip;          /* a static address (network order), 0: leased */
+	char **dns;           /* nameservers for resolv.conf; NULL: the host's */
+	const char *hosts_file, *resolv_file; /* set by box_create on its copy: binds */
 };
 
 struct box_dev_rule;
@@ -226,6 +243,7 @@ struct box_op {
 	uint64_t propagation;
 	bool recursive;
 	bool optional;           /* skip when the target (or source) is absent */
+	bool existing;           /* OP_BIND: on the target as it is, never created */
 	bool strict;             /* the target's path may hold no symlink (the box's
 				    own mounts: the image may not move them) */
 	bool fallback_bind;      /* OP_MOUNT_FS: bind the host's path on EPERM */
@@ -266,6 +284,26 @@ int box_mkdir_in_root(int rootfd, const char *path, mode_t mode, bool strict);
 /* Ensure a regular file exists at path inside root (creating parents);
  * return an O_PATH fd of it. */
 int box_mkfile_in_root(int rootfd, const char *path, mode_t mode, bool strict);
+
+/* ---- networking (net/) ---- */
+struct box_net;
+struct box;
+/* Before clone: lease, ports, bridge, table, the record, /etc files (sets
+ * cfg->hosts_file, resolv_file and b->net). */
+int box_net_prepare(struct box *b, struct box_config *cfg);
+/* The child waits in its namespaces: veth, eth0, port maps. */
+int box_net_attach(struct box *b);
+/* Free what the box holds (n NULL: from its net.json). */
+int box_net_release(const box_ctx *ctx, const char *id, struct box_net *n);
+struct box_net *box_net_load(const box_ctx *ctx, const char *id);
+void box_net_free(struct box_net *n);
+int box_parse_cidr(const char *s, uint32_t *net, int *prefix);
+/* Its address as text into ip (16 bytes), "" when none. */
+void box_net_ip(const struct box_net *n, char ip[16]);
+#ifdef JANSSON_H
+/* The box's net.json, or NULL. */
+json_t *box_net_json(const box_ctx *ctx, const char *id);
+#endif
 
 /* ---- rtnetlink (net/link.c) ---- */
 /* Bring the loopback interface of the caller's net namespace up.  Uses no
@@ -366,6 +404,8 @@ struct box {
 	bool exec;            /* a process box_exec() started in a box */
 	bool owner_alive;     /* opened: the process that records its exit lives */
 	bool start_fifo;      /* waits on STATE/boxes/ID/start.fifo (box_config_set_start_fifo) */
+	struct box_net *net;  /* its network (bridge: address, veth, ports), or NULL */
+	char ip[16];          /* its address on the bridge, or "" */
 	int exit_code, signal;
 };
 

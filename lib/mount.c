@@ -168,6 +168,20 @@ int box_plan_build(const struct box_config *cfg, const struct box_cgroup *cg, st
 	if (!spec && plan_cgroup(p, cfg, cg, "sys/fs/cgroup") < 0)
 		goto oom;
 
+	/* the box's /etc/hosts and /etc/resolv.conf, from its state directory,
+	 * where the image has them (the caller's mounts may replace them) */
+	if (cfg->hosts_file) {
+		ADD(plan_add(p, OP_BIND, "etc/hosts"));
+		op->source = cfg->hosts_file;
+		op->optional = op->existing = true;
+		op->strict = true;
+	}
+	if (cfg->resolv_file) {
+		ADD(plan_add(p, OP_BIND, "etc/resolv.conf"));
+		op->source = cfg->resolv_file;
+		op->optional = op->existing = true;
+		op->strict = true;
+	}
 	for (size_t i = 0; i < cfg->nmounts; i++) {
 		const struct box_mount *m = &cfg->mounts[i];
 		const char *target = m->target + 1; /* inside the root, no leading '/' */
@@ -492,8 +506,11 @@ static int run_op(const struct box_op *op, int rootfd, bool in_userns)
 	case OP_BIND:
 		if (stat(op->source, &st) < 0)
 			return -errno;
-		fd = S_ISDIR(st.st_mode) ? box_mkdir_in_root(rootfd, op->target, 0755, false)
-					 : box_mkfile_in_root(rootfd, op->target, 0644, false);
+		if (op->existing)
+			fd = box_open_in_root(rootfd, op->target, O_PATH | O_CLOEXEC, op->strict);
+		else
+			fd = S_ISDIR(st.st_mode) ? box_mkdir_in_root(rootfd, op->target, 0755, false)
+						 : box_mkfile_in_root(rootfd, op->target, 0644, false);
 		if (fd < 0)
 			return fd;
 		r = not_the_root(rootfd, fd);

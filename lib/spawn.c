@@ -789,6 +789,9 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 	 * unexpectedly refuses. */
 	if (local.rootfs && (local.no_pivot || strcmp(local.rootfs, "/") == 0))
 		local.caps &= ~(1ull << CAP_SYS_CHROOT);
+	r = box_net_prepare(b, &local);
+	if (r < 0)
+		goto out;
 	if (local.rootfs) {
 		r = box_plan_build(&local, b->cg, &plan);
 		if (r == 0)
@@ -937,6 +940,9 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 		r = box_err(EIO, "box_create: the box's first process died during setup");
 	else
 		r = box_err_errno(-r, "box_create: reading the setup report");
+	/* its network, while it waits in its namespaces */
+	if (r == 0)
+		r = box_net_attach(b);
 out:
 	if (r < 0 && b->tty_fd >= 0)
 		close(TAKE_FD(b->tty_fd));
@@ -949,11 +955,17 @@ out:
 		close(TAKE_FD(b->sync_fd));
 		b->pid = -1;
 	}
-	if (r < 0 && b->cg) {
+	if (r < 0 && (b->cg || b->net)) {
 		char msg[1024];
 
 		snprintf(msg, sizeof(msg), "%s", box_last_error());
-		box_cgroup_destroy(TAKE_PTR(b->cg));
+		if (b->cg)
+			box_cgroup_destroy(TAKE_PTR(b->cg));
+		if (b->net) {
+			box_net_release(b->ctx, b->id, b->net);
+			box_net_free(TAKE_PTR(b->net));
+			b->ip[0] = '\0';
+		}
 		box_err(-r, "%s", msg);
 	}
 	if (a.start_fd >= 0)

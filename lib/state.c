@@ -594,6 +594,9 @@ int box_state_load(struct box *b)
 
 		b->owner_alive = opid > 0 && ostart && box_proc_start_time(opid) == ostart;
 	}
+	b->net = box_net_load(b->ctx, b->id);
+	if (b->net)
+		box_net_ip(b->net, b->ip);
 	json_decref(root);
 	return 0;
 }
@@ -609,6 +612,12 @@ char *box_state_json(struct box *b, const char *status)
 		sidecar_exit(b, root);
 	json_object_set_new(root, "status", json_string(status));
 	json_object_del(root, "version");
+	{
+		json_t *net = box_net_json(b->ctx, b->id);
+
+		if (net)
+			json_object_set_new(root, "network", net);
+	}
 	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(root);
 	return text;
@@ -667,6 +676,8 @@ int box_state_remove_stillborn(const box_ctx *ctx, const char *id, int lockfd)
 		    box_cgroup_destroy(cg) < 0)
 			return 0; /* try again later */
 	}
+	/* its address, ports and whatever of its network was made */
+	box_net_release(ctx, id, NULL);
 	box_state_remove(ctx, id, nl > 0 && lines[0][0] ? lines[0] : NULL);
 	return 1;
 }

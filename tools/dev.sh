@@ -13,7 +13,7 @@ PACKAGES=(meson ninja-build pkg-config gcc libc6-dev
 	libcap-dev libseccomp-dev libnftnl-dev libmnl-dev zlib1g-dev libjansson-dev nettle-dev
 	libcmocka-dev busybox-static iproute2 procps util-linux abigail-tools binutils python3
 	qemu-system-x86 cpio kmod xz-utils tmux lua5.4 liblua5.4-dev python3-pytest
-	clang libclang-rt-14-dev umoci skopeo tar gzip podman containerd runc)
+	clang libclang-rt-14-dev umoci skopeo tar gzip podman containerd runc iperf3 socat)
 
 deps() {
 	local missing=()
@@ -49,14 +49,18 @@ demo() {
 	$boxctl images
 	echo "== a box on it: an overlay of the image's layers and a writable layer of its own;"
 	echo "   its own pid, uts, ipc, mount and network namespaces, Docker's capabilities and"
-	echo "   seccomp filter"
+	echo "   seccomp filter, eth0 on a bridge with NAT -- all in a throwaway network"
+	echo "   namespace made for the demo (unshare -n), so the host's links and firewall"
+	echo "   stay as they are"
 	trap 'for m in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do rmdir "$m/libbox-demo" 2>/dev/null || true; done' RETURN
-	$boxctl run --rm --cgroup-parent /libbox-demo \
+	unshare --net sh -c 'ip link set lo up && exec "$0" "$@"' \
+		$boxctl run --rm --cgroup-parent /libbox-demo \
 		--hostname demo-box --memory 64m --pids-limit 64 busybox sh -c '
 		echo "hostname:      $(hostname)"
 		echo "my pid:        $$ (pid 1 is the init)"
 		echo "processes:     $(ps -o pid= | wc -l) visible"
 		echo "interfaces:    $(ls /sys/class/net | tr "\n" " ")"
+		echo "address:       $(ip -4 -o addr show eth0 | awk "{print \$4}"), via $(ip route | awk "/default/ {print \$3}")"
 		echo "CapEff:        $(grep CapEff /proc/self/status | cut -f2)"
 		echo "Seccomp:       mode $(grep Seccomp: /proc/self/status | cut -f2)"
 		echo -n "unshare -n:    "; unshare -n true 2>&1 | sed "s/.*: //"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bench_start: how long it takes to start a box.
  *
- *   bench_start box   [-n N] [-w W] [--no-net] [--unconfined] [--init] [--phases]
+ *   bench_start box   [-n N] [-w W] [--no-net] [--bridge] [--state-dir DIR] [--unconfined] [--init] [--phases]
  *                     [--cgroup off|on] [--limits] [--cgroup-parent PATH] [--gap MS] ROOTFS
  *       box_run() of /bin/true in ROOTFS, N times, in this process
  *       (namespaces BOX_NS_DEFAULT, less BOX_NS_NET with --no-net; stdio
@@ -123,7 +123,7 @@ static long self_maxrss(void)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: bench_start box   [-n N] [-w W] [--no-net] [--unconfined] [--init] [--phases] [--sandbox]\n"
+		"usage: bench_start box   [-n N] [-w W] [--no-net] [--bridge] [--state-dir DIR] [--unconfined] [--init] [--phases] [--sandbox]\n"
 		"                         [--cgroup off|on] [--limits] [--cgroup-parent PATH] [--gap MS]\n"
 		"                         ROOTFS\n"
 		"       bench_start floor [-n N] [-w W] [PATH]\n"
@@ -377,8 +377,8 @@ static int mode_box(int argc, char **argv)
 	const char *rootfs = NULL;
 	const char *const cmd[] = { "/bin/true" };
 	int n = 30, warm = 2, nonet = 0, unconfined = 0, init = 0, phases = 0, sandbox = 0;
-	int cgroup = -1, limits = 0, gap = 0;
-	const char *parent = NULL;
+	int cgroup = -1, limits = 0, gap = 0, bridge = 0;
+	const char *parent = NULL, *state = NULL;
 	char default_parent[64];
 	double *t, *tc = NULL, *ts = NULL, *tw = NULL, *td = NULL;
 	box_config *cfg = NULL;
@@ -408,6 +408,10 @@ static int mode_box(int argc, char **argv)
 			cgroup = strcmp(argv[++i], "on") == 0 ? BOX_CGROUP_ON : BOX_CGROUP_OFF;
 		else if (strcmp(argv[i], "--limits") == 0)
 			limits = 1;
+		else if (strcmp(argv[i], "--bridge") == 0)
+			bridge = 1; /* eth0 on a bridge, a leased address */
+		else if (strcmp(argv[i], "--state-dir") == 0 && i + 1 < argc)
+			state = argv[++i];
 		else if (strcmp(argv[i], "--gap") == 0 && i + 1 < argc)
 			gap = parse_count(argv[++i], 0);
 		else if (strcmp(argv[i], "--cgroup-parent") == 0 && i + 1 < argc && argv[i + 1][0])
@@ -433,6 +437,8 @@ static int mode_box(int argc, char **argv)
 	    (r = box_config_set_namespaces(cfg, ns)) < 0 ||
 	    (r = box_config_set_stdio(cfg, -1, -1, -1)) < 0 ||
 	    (r = box_config_set_init(cfg, init)) < 0 ||
+	    (bridge && (r = box_config_set_network(cfg, BOX_NET_BRIDGE)) < 0) ||
+	    (state && (r = box_ctx_set_state_dir(ctx, state)) < 0) ||
 	    (unconfined && (r = box_config_set_seccomp(cfg, BOX_SECCOMP_UNCONFINED, NULL)) < 0) ||
 	    (cgroup >= 0 && (r = box_config_set_cgroup(cfg, cgroup)) < 0) ||
 	    (limits && ((r = box_config_set_limit(cfg, BOX_LIMIT_MEMORY, 256ll << 20)) < 0 ||

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <linux/keyctl.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -14,6 +15,9 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 
 static int report(long r)
 {
@@ -25,9 +29,92 @@ static int report(long r)
 	return 0;
 }
 
+/* probe serve tcp|udp PORT TEXT: answer every connection or datagram
+ * with TEXT and the peer's address ("TEXT from 10.88.0.1"), forever. */
+static int serve(const char *proto, int port, const char *text)
+{
+	bool udp = strcmp(proto, "udp") == 0;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0), one = 1;
+	char buf[256], out[300];
+
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || (!udp && listen(fd, 64) < 0)) {
+		perror("serve");
+		return 1;
+	}
+	printf("listening\n");
+	fflush(stdout);
+	for (;;) {
+		struct sockaddr_in peer;
+		socklen_t len = sizeof(peer);
+
+		if (udp) {
+			ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &len);
+
+			if (n < 0)
+				continue;
+			snprintf(out, sizeof(out), "%s from %s\n", text, inet_ntoa(peer.sin_addr));
+			sendto(fd, out, strlen(out), 0, (struct sockaddr *)&peer, len);
+		} else {
+			int c = accept(fd, (struct sockaddr *)&peer, &len);
+
+			if (c < 0)
+				continue;
+			snprintf(out, sizeof(out), "%s from %s\n", text, inet_ntoa(peer.sin_addr));
+			if (write(c, out, strlen(out)) < 0)
+				perror("write");
+			close(c);
+		}
+	}
+}
+
+/* probe get tcp|udp IP PORT: print what the server answers (5 s at most,
+ * udp: asking again each second). */
+static int get(const char *proto, const char *ip, int port)
+{
+	bool udp = strcmp(proto, "udp") == 0;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
+	char buf[512];
+	ssize_t n = -1;
+
+	inet_pton(AF_INET, ip, &a.sin_addr);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		printf("connect: %s\n", strerrorname_np(errno));
+		return 1;
+	}
+	for (int i = 0; i < 5 && n < 0; i++) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (udp && send(fd, "?", 1, 0) < 0) {
+			printf("send: %s\n", strerrorname_np(errno));
+			return 1;
+		}
+		if (poll(&p, 1, 1000) == 1)
+			n = read(fd, buf, sizeof(buf) - 1);
+		if (n < 0 && errno && errno != EAGAIN && p.revents) {
+			printf("read: %s\n", strerrorname_np(errno));
+			return 1;
+		}
+	}
+	if (n < 0) {
+		printf("timeout\n");
+		return 1;
+	}
+	buf[n] = '\0';
+	printf("%s", buf);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "";
+
+	if (strcmp(what, "serve") == 0 && argc == 5)
+		return serve(argv[2], atoi(argv[3]), argv[4]);
+	if (strcmp(what, "get") == 0 && argc == 5)
+		return get(argv[2], argv[3], atoi(argv[4]));
 
 	if (strcmp(what, "keyctl") == 0)
 		return report(syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0));

@@ -21,6 +21,9 @@ for applet in $("$bb" --list); do
 	[ "$applet" = busybox ] || ln -s busybox "$tmp/bin/$applet"
 done
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n' >"$tmp/etc/passwd"
+# as images carry them: the box's own are bound over them
+: >"$tmp/etc/hosts"
+: >"$tmp/etc/resolv.conf"
 printf 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\n' >"$tmp/etc/group"
 rm -rf "$dir"
 mv "$tmp" "$dir"

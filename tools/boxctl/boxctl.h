@@ -38,6 +38,8 @@ int cmd_commit(box_ctx *ctx, int argc, char **argv);
 int cmd_rmi(box_ctx *ctx, int argc, char **argv);
 int cmd_tag(box_ctx *ctx, int argc, char **argv);
 int cmd_image(box_ctx *ctx, int argc, char **argv);
+int cmd_port(box_ctx *ctx, int argc, char **argv);
+int cmd_network(box_ctx *ctx, int argc, char **argv);
 int cmd_start(box_ctx *ctx, int argc, char **argv);
 int cmd_restart(box_ctx *ctx, int argc, char **argv);
 int cmd_attach(box_ctx *ctx, int argc, char **argv);

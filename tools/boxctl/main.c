@@ -66,6 +66,8 @@ static void usage(FILE *f)
 		"  top        Show the processes of a box\n"
 		"  rm         Remove boxes\n"
 		"  gc         Clean up after boxes whose creator died\n"
+		"  port       List a box's port maps\n"
+		"  network    List or inspect the bridges (ls, inspect)\n"
 		"\n"
 		"Images:\n"
 		"  images     List images\n"
@@ -89,7 +91,8 @@ static const struct {
 	{ "pause", cmd_pause },	    { "unpause", cmd_unpause }, { "wait", cmd_wait },
 	{ "rm", cmd_rm },	    { "gc", cmd_gc },	    { "logs", cmd_logs },
 	{ "rename", cmd_rename },   { "top", cmd_top },	    { "start", cmd_start },
-	{ "restart", cmd_restart }, { "attach", cmd_attach },
+	{ "restart", cmd_restart }, { "attach", cmd_attach },   { "port", cmd_port },
+	{ "network", cmd_network },
 	{ "images", cmd_images },   { "load", cmd_load },   { "import", cmd_import },
 	{ "save", cmd_save },	    { "commit", cmd_commit }, { "rmi", cmd_rmi },
 	{ "tag", cmd_tag },	    { "image", cmd_image },

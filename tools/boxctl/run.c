@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* boxctl run: a box in the foreground, with docker run's flags. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -55,8 +56,13 @@ static void run_usage(FILE *f)
 		"      --read-only             mount the root filesystem read-only\n"
 		"  -v, --volume SRC:DST[:ro]   bind mount a host path (rw by default)\n"
 		"      --tmpfs DST[:OPTIONS]   mount a tmpfs (default rw,nosuid,nodev,noexec)\n"
-		"      --network MODE          none (own namespace, lo only; the default)\n"
-		"                              or host\n"
+		"      --network MODE          bridge (the default: eth0 on the bridge box0,\n"
+		"                              an address of 10.88.0.0/16, NAT), none (own\n"
+		"                              namespace, lo only) or host\n"
+		"  -p, --publish [IP:]HOST:BOX[/tcp|/udp]  map a host port (or a range,\n"
+		"                              8000-8010:8000-8010) to the box (bridge)\n"
+		"      --ip ADDR               a static address on the bridge\n"
+		"      --dns ADDR              a nameserver for the box's resolv.conf\n"
 		"      --cap-add CAP           add a capability (or ALL)\n"
 		"      --cap-drop CAP          drop a capability (or ALL)\n"
 		"      --security-opt OPT      seccomp=unconfined, seccomp=FILE,\n"
@@ -91,6 +97,7 @@ enum {
 	OPT_GROUP_ADD, OPT_ULIMIT, OPT_CGROUP_PARENT, OPT_MEMORY_SWAP, OPT_MEMORY_RESERVATION,
 	OPT_CPUS, OPT_CPU_PERIOD, OPT_CPU_QUOTA, OPT_CPUSET_CPUS, OPT_CPUSET_MEMS, OPT_PIDS_LIMIT,
 	OPT_NAME, OPT_LOG_OPT, OPT_RESTART, OPT_BLKIO_WEIGHT, OPT_DEV_READ_BPS, OPT_DEV_WRITE_BPS, OPT_DEV_READ_IOPS, OPT_DEV_WRITE_IOPS,
+	OPT_IP, OPT_DNS,
 };
 
 static const struct option run_options[] = {
@@ -111,6 +118,9 @@ static const struct option run_options[] = {
 	{ "tmpfs", required_argument, NULL, OPT_TMPFS },
 	{ "network", required_argument, NULL, OPT_NETWORK },
 	{ "net", required_argument, NULL, OPT_NETWORK },
+	{ "publish", required_argument, NULL, 'p' },
+	{ "ip", required_argument, NULL, OPT_IP },
+	{ "dns", required_argument, NULL, OPT_DNS },
 	{ "cap-add", required_argument, NULL, OPT_CAP_ADD },
 	{ "cap-drop", required_argument, NULL, OPT_CAP_DROP },
 	{ "security-opt", required_argument, NULL, OPT_SECURITY_OPT },
@@ -703,6 +713,65 @@ static int relay_tty(box *b, int interactive, int *code, int *sig)
 	return box_wait(b, code, sig);
 }
 
+/* A number 1..65535, or a range A-B: *first and *count. */
+static int port_range(const char *s, unsigned *first, unsigned *count)
+{
+	char *end;
+	unsigned long a, b;
+
+	a = strtoul(s, &end, 10);
+	b = a;
+	if (end != s && *end == '-')
+		b = strtoul(end + 1, &end, 10);
+	if (*end || a == 0 || a > 65535 || b < a || b > 65535 || !isdigit((unsigned char)s[0]))
+		return -1;
+	*first = (unsigned)a;
+	*count = (unsigned)(b - a + 1);
+	return 0;
+}
+
+/* -p [IP:]HOST:BOX[/tcp|/udp], either side a port or a range */
+static int add_publish(box_config *cfg, const char *arg)
+{
+	char buf[128], *proto, *colon, *host, *boxp, *ip = NULL;
+	unsigned hp, hn, bp, bn;
+	int p = BOX_PROTO_TCP;
+
+	if (strlen(arg) >= sizeof(buf))
+		return boxctl_usage_error("run", "-p %s: too long", arg);
+	snprintf(buf, sizeof(buf), "%s", arg);
+	proto = strchr(buf, '/');
+	if (proto) {
+		*proto++ = '\0';
+		if (strcmp(proto, "udp") == 0)
+			p = BOX_PROTO_UDP;
+		else if (strcmp(proto, "tcp") != 0)
+			return boxctl_usage_error("run", "-p %s: protocol \"%s\" is not tcp or udp",
+						  arg, proto);
+	}
+	colon = strrchr(buf, ':');
+	if (!colon)
+		return boxctl_usage_error("run", "-p %s: want [IP:]HOST_PORT:BOX_PORT[/tcp|/udp]", arg);
+	*colon = '\0';
+	boxp = colon + 1;
+	host = strrchr(buf, ':');
+	if (host) {
+		*host++ = '\0';
+		ip = buf;
+	} else {
+		host = buf;
+	}
+	if (port_range(host, &hp, &hn) < 0 || port_range(boxp, &bp, &bn) < 0)
+		return boxctl_usage_error("run", "-p %s: a port is 1-65535, a range A-B with A <= B",
+					  arg);
+	if (hn != bn)
+		return boxctl_usage_error("run", "-p %s: the host range has %u ports, the box's %u",
+					  arg, hn, bn);
+	if (box_config_add_port(cfg, p, ip, (uint16_t)hp, (uint16_t)bp, (uint16_t)hn) < 0)
+		return lib_fail(-1);
+	return 0;
+}
+
 static bool restart_policy_valid(const char *p)
 {
 	char *end;
@@ -746,6 +815,7 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 	box_config *cfg = NULL;
 	box *b = NULL;
 	unsigned ns = BOX_NS_DEFAULT;
+	int net_mode = BOX_NET_BRIDGE; /* as docker run */
 	uint32_t groups[64];
 	int ngroups = 0, use_init = 1, status = 125, r, c, code = 0, sig = 0, detach = 0, remove = 0;
 	int64_t log_max = 10 << 20;
@@ -759,7 +829,7 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 	}
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:e:w:u:v:m:c:dit", run_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:e:w:u:v:m:c:p:dit", run_options, NULL)) != -1) {
 		r = 0;
 		switch (c) {
 		case OPT_HELP:
@@ -821,13 +891,23 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 			break;
 		case OPT_NETWORK:
 			if (strcmp(optarg, "none") == 0)
-				ns |= BOX_NS_NET;
+				net_mode = BOX_NET_NONE;
 			else if (strcmp(optarg, "host") == 0)
-				ns &= ~BOX_NS_NET;
+				net_mode = BOX_NET_HOST;
+			else if (strcmp(optarg, "bridge") == 0)
+				net_mode = BOX_NET_BRIDGE;
 			else
 				r = boxctl_usage_error("run", "network mode \"%s\" does not exist "
-							      "(none or host; bridge is not written yet)",
-						       optarg);
+							      "(bridge, none or host)", optarg);
+			break;
+		case 'p':
+			r = add_publish(cfg, optarg);
+			break;
+		case OPT_IP:
+			r = box_config_set_ip(cfg, optarg) < 0 ? lib_fail(-1) : 0;
+			break;
+		case OPT_DNS:
+			r = box_config_add_dns(cfg, optarg) < 0 ? lib_fail(-1) : 0;
 			break;
 		case OPT_CAP_ADD:
 			r = box_config_add_cap(cfg, optarg) < 0 ? lib_fail(-1) : 0;
@@ -953,7 +1033,8 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 		cmdname = argv[optind];
 	if ((optind < argc &&
 	     box_config_set_argv(cfg, argc - optind, (const char *const *)argv + optind) < 0) ||
-	    box_config_set_namespaces(cfg, ns) < 0 || box_config_set_init(cfg, use_init) < 0 ||
+	    box_config_set_namespaces(cfg, ns) < 0 || box_config_set_network(cfg, net_mode) < 0 ||
+	    box_config_set_init(cfg, use_init) < 0 ||
 	    (ngroups && box_config_set_groups(cfg, ngroups, groups) < 0)) {
 		status = lib_fail(-1);
 		goto out;

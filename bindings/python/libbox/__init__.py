@@ -90,6 +90,12 @@ _NS_NAMES = {"mount": NS_MOUNT, "mnt": NS_MOUNT, "uts": NS_UTS, "ipc": NS_IPC, "
 MAP_UID = 0
 MAP_GID = 1
 
+NET_NONE = 1
+NET_HOST = 2
+NET_BRIDGE = 3
+PROTO_TCP = 6
+PROTO_UDP = 17
+
 SECCOMP_DEFAULT = 0
 SECCOMP_UNCONFINED = 1
 SECCOMP_PROFILE = 2
@@ -690,6 +696,38 @@ class Config:
         _call("box_config_set_tty", self, _on(on))
         return self
 
+    def set_id(self, box_id: Optional[str]) -> "Config":
+        """Make the box under this id, 64 hex digits (``box_config_set_id()``;
+        None: a new one)."""
+        _call("box_config_set_id", self, _enc_opt(box_id, "id"))
+        return self
+
+    def set_network(self, mode: int) -> "Config":
+        """NET_NONE, NET_HOST or NET_BRIDGE (``box_config_set_network()``)."""
+        _call("box_config_set_network", self, int(mode))
+        return self
+
+    def add_port(self, host_port: int, box_port: int, proto: str = "tcp",
+                 host_ip: Optional[str] = None, count: int = 1) -> "Config":
+        """Publish count host ports from host_port to the box's from box_port
+        (``box_config_add_port()``; proto "tcp" or "udp"; bridge networking)."""
+        num = {"tcp": PROTO_TCP, "udp": PROTO_UDP}.get(proto)
+        if num is None:
+            raise _einval(f"add_port: protocol {proto!r} is not tcp or udp", "box_config_add_port")
+        _call("box_config_add_port", self, num, _enc_opt(host_ip, "host_ip"), int(host_port),
+              int(box_port), int(count))
+        return self
+
+    def set_ip(self, ip: Optional[str]) -> "Config":
+        """A static address on the bridge (``box_config_set_ip()``)."""
+        _call("box_config_set_ip", self, _enc_opt(ip, "ip"))
+        return self
+
+    def add_dns(self, server: str) -> "Config":
+        """A nameserver for the box's resolv.conf (``box_config_add_dns()``)."""
+        _call("box_config_add_dns", self, _enc(server, "server"))
+        return self
+
     def set_no_pivot(self, on: bool = True) -> "Config":
         """chroot instead of pivot_root (``box_config_set_no_pivot()``)."""
         _call("box_config_set_no_pivot", self, _on(on))
@@ -1161,6 +1199,35 @@ class Context:
         out = ctypes.c_void_p()
         _call("box_image_default", self, ctypes.byref(out))
         return _take_string(out.value, "box_image_default")
+    @property
+    def bridge(self) -> str:
+        """The bridge of bridge boxes (``box_ctx_bridge()``; settable)."""
+        return _dec(_raw("box_ctx_bridge", self))
+
+    @bridge.setter
+    def bridge(self, name: str) -> None:
+        _call("box_ctx_set_bridge", self, _enc(name, "bridge"))
+
+    @property
+    def subnet(self) -> str:
+        """The bridge's IPv4 subnet (``box_ctx_subnet()``; settable)."""
+        return _dec(_raw("box_ctx_subnet", self))
+
+    @subnet.setter
+    def subnet(self, cidr: str) -> None:
+        _call("box_ctx_set_subnet", self, _enc(cidr, "subnet"))
+
+    def network_inspect(self, bridge: Optional[str] = None) -> Any:
+        """The networks as parsed JSON (``box_network_inspect()``): a list,
+        or the one bridge's dict."""
+        s = _raw("box_network_inspect", self, _enc_opt(bridge, "bridge"))
+        if not s:
+            raise make_error(_errno.ENOENT, last_error() or None, "box_network_inspect")
+        try:
+            text = ctypes.string_at(s)
+        finally:
+            lib.box_string_free(s)
+        return json.loads(text)
 
     # -- boxes ---------------------------------------------------------------
 
@@ -1411,6 +1478,13 @@ class Box:
     def name(self) -> str:
         """The box's name (``box_name()``); see :meth:`rename`."""
         return _dec(_raw("box_name", self))
+
+    @property
+    def ip(self) -> Optional[str]:
+        """The box's address on its bridge, None if not a bridge box
+        (``box_ip()``)."""
+        v = _raw("box_ip", self)
+        return None if v is None else _dec(v)
 
     @property
     def pid(self) -> Optional[int]:

@@ -13,7 +13,7 @@ import ctypes
 import errno as _errno
 import os
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_int, c_int64, c_size_t,
-                    c_uint, c_uint32, c_uint64, c_void_p)
+                    c_uint, c_uint16, c_uint32, c_uint64, c_void_p)
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ._errors import InvalidArgument, NotSupported
@@ -161,6 +161,17 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "box_config_from_oci": (c_int, [c_char_p, POINTER(config_p)]),
     "box_config_from_oci_process": (c_int, [c_char_p, POINTER(config_p)]),
     "box_config_set_start_fifo": (c_int, [config_p, c_int]),
+    # networking (LIBBOX_1.1)
+    "box_config_set_network": (c_int, [config_p, c_int]),
+    "box_config_add_port": (c_int, [config_p, c_int, c_char_p, c_uint16, c_uint16, c_uint16]),
+    "box_config_set_ip": (c_int, [config_p, c_char_p]),
+    "box_config_add_dns": (c_int, [config_p, c_char_p]),
+    "box_ctx_set_bridge": (c_int, [ctx_p, c_char_p]),
+    "box_ctx_set_subnet": (c_int, [ctx_p, c_char_p]),
+    "box_ctx_bridge": (c_char_p, [ctx_p]),
+    "box_ctx_subnet": (c_char_p, [ctx_p]),
+    "box_ip": (c_char_p, [box_p]),
+    "box_network_inspect": (c_void_p, [ctx_p, c_char_p]),
 }
 
 

@@ -553,3 +553,24 @@ def test_sandbox_timeout_cap_and_oom(ctx, rootfs) -> None:
     with pytest.raises(libbox.InvalidArgument):
         ctx.sandbox(["true"], rootfs=rootfs, output_cap=-1)
     assert ctx.list() == []
+
+
+def test_bridge_network_and_ports(ctx, rootfs) -> None:
+    cfg = libbox.Config(sh("ip -4 -o addr show eth0"), rootfs=rootfs)
+    cfg.set_network(libbox.NET_BRIDGE).add_port(18080, 80).add_port(19000, 9000, "udp", count=2)
+    with ctx.create(cfg, stdout=libbox.PIPE) as box:
+        assert box.ip is not None and box.ip.startswith("10.88.")
+        ports = box.inspect()["network"]["ports"]
+        assert [(p["proto"], p["host_port"], p["box_port"]) for p in ports] == [
+            ("tcp", 18080, 80), ("udp", 19000, 9000), ("udp", 19001, 9001)]
+        box.start()
+        assert box.ip.encode() + b"/16" in box.stdout.read()
+        assert box.wait() == (0, 0)
+        net = ctx.network_inspect(ctx.bridge)
+        assert net["subnet"] == ctx.subnet == "10.88.0.0/16" and net["gateway"] == "10.88.0.1"
+        assert box.ip in net["leases"]
+    assert ctx.network_inspect("box0")["leases"] == {}
+    with pytest.raises(libbox.InvalidArgument):
+        libbox.Config(["true"]).add_port(0, 80)
+    with pytest.raises(libbox.InvalidArgument):
+        ctx.subnet = "10.1.2.3/16"
