@@ -669,6 +669,15 @@ BOX_EXPORT int box_image_default(box_ctx *ctx, char **id);
  * box_create() (-ENOENT). */
 BOX_EXPORT int box_config_set_image(box_config *cfg, const char *ref);
 
+/* For a box made from an image: its writable layer is the directory dir
+ * (the overlay's upper directory; with the vfs copy, the root itself) of
+ * an earlier box, moved into the new box's directory of the store by
+ * box_create() (a rename: dir must be on the store's file system), and
+ * moved back if box_create() fails.  So a box made again under its id
+ * (boxctl start) keeps its changes.  NULL: a new, empty one.  Returns 0
+ * or -EINVAL (not an absolute path).  (Since 1.1.) */
+BOX_EXPORT int box_config_set_upper(box_config *cfg, const char *dir);
+
 /* ---------------------------------------------------------------------
  * OCI runtime bundles (since LIBBOX_1.1)
  * ------------------------------------------------------------------- */

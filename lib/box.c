@@ -99,7 +99,7 @@ BOX_EXPORT int box_create(box_ctx *ctx, const box_config *cfg, box **out)
 		r = box_err(ENOMEM, "box_create: out of memory");
 	if (r < 0) {
 		if (box_dir)
-			box_image_release(box_dir);
+			box_image_abandon(box_dir, cfg);
 		box_image_root_free(&img, cfg);
 		handle_free(b);
 		return r;
@@ -126,7 +126,7 @@ BOX_EXPORT int box_create(box_ctx *ctx, const box_config *cfg, box **out)
 		snprintf(msg, sizeof(msg), "%s", box_last_error());
 		box_state_remove(ctx, b->id, b->name);
 		if (box_dir)
-			box_image_release(box_dir);
+			box_image_abandon(box_dir, cfg);
 		handle_free(b);
 		return box_err(-r, "%s", msg);
 	}

@@ -69,6 +69,7 @@ BOX_EXPORT void box_config_free(box_config *c)
 	free(c->hostname);
 	free(c->rootfs);
 	free(c->image);
+	free(c->upper);
 	for (size_t i = 0; i < c->nmounts; i++)
 		mount_free(&c->mounts[i]);
 	free(c->mounts);
@@ -261,6 +262,19 @@ BOX_EXPORT int box_config_set_image(box_config *c, const char *ref)
 	if (!ref || !ref[0])
 		return box_err(EINVAL, "box_config_set_image: the image name is empty");
 	return replace_str(&c->image, ref, "box_config_set_image");
+}
+
+BOX_EXPORT int box_config_set_upper(box_config *c, const char *dir)
+{
+	CFG_CHECK(c, "box_config_set_upper");
+	if (!dir) {
+		free(c->upper);
+		c->upper = NULL;
+		return 0;
+	}
+	if (dir[0] != '/')
+		return box_err(EINVAL, "box_config_set_upper: %s is not an absolute path", dir);
+	return replace_str(&c->upper, dir, "box_config_set_upper");
 }
 
 BOX_EXPORT int box_config_set_readonly_root(box_config *c, int on)

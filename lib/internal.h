@@ -126,6 +126,7 @@ struct box_config {
 	int nuidmap, ngidmap;
 	char *rootfs;
 	char *image;          /* box_config_set_image: resolved by box_create */
+	char *upper;          /* box_config_set_upper: a kept writable layer, moved in */
 	const struct box_overlay *overlay; /* box_create: the image's overlay on rootfs */
 	bool readonly_root;
 	struct box_mount *mounts;
@@ -448,6 +449,9 @@ int box_image_root(box_ctx *ctx, const struct box_config *cfg, const char *id,
 void box_image_root_free(struct box_config *local, const struct box_config *cfg);
 /* Remove a box's directory of the store (its writable layer). */
 int box_image_release(const char *dir);
+/* box_create failed after box_image_root: a writable layer cfg gave
+ * (box_config_set_upper) goes back where it was, then the directory goes. */
+void box_image_abandon(const char *dir, const struct box_config *cfg);
 /* Mount the overlay on target (in the child: no allocation). */
 int box_overlay_mount(const struct box_overlay *o, const char *target);
 

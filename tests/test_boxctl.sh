@@ -250,6 +250,24 @@ check "restart a running box" 0 '^again$' $boxctl restart -t 0 again
 for _ in $(seq 100); do [ "$($boxctl logs again | wc -l)" -ge 3 ] && break; sleep 0.05; done
 check "restarted: running, log kept" 0 '^hello hello hello $' sh -c "$boxctl ps | grep -q 'Up .* again\$' && $boxctl logs again | tr '\n' ' '"
 check "start of no box" 1 'no such box: nobox' $boxctl start nobox
+# a box of an image keeps its writable layer across stop and start (both
+# storage drivers: overlay's upper, the vfs copy)
+store=$(mktemp -d /tmp/libbox-boxctl-store.XXXXXX)
+if $boxctl --store "$store" image default >/dev/null; then
+	for drv in overlay vfs; do
+		$boxctl --store "$store" --storage-driver $drv run -d --name "keep-$drv" --cgroup-parent "$cgp" busybox sh -c 'echo run >>/kept; sleep 30' >/dev/null
+		for _ in $(seq 100); do $boxctl --store "$store" exec "keep-$drv" cat /kept >/dev/null 2>&1 && break; sleep 0.05; done
+		$boxctl --store "$store" restart -t 0 "keep-$drv" >/dev/null
+		for _ in $(seq 100); do [ "$($boxctl --store "$store" exec "keep-$drv" cat /kept 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.05; done
+		check "restart of a box of an image ($drv): its writable layer kept" 0 '^run run $' sh -c "$boxctl --store $store exec keep-$drv cat /kept | tr '\n' ' '"
+		check "... made the same way ($drv)" 0 "\"storage\": \"$drv\"" $boxctl --store "$store" inspect "keep-$drv"
+		$boxctl --store "$store" rm -f "keep-$drv" >/dev/null
+	done
+	check "... and nothing of them is left in the store" 0 '^$' ls -A "$store/boxes"
+else
+	not_ok "image default (for the writable layer checks)"
+fi
+rm -rf "$store"
 $boxctl rm -f flaky fine always again >/dev/null
 check "nothing of them is left in the state" 0 '^$' ls -A "$state/boxes"
 # a monitor killed with SIGKILL: never "running forever"

@@ -320,6 +320,29 @@ static char *pathf(const char *fmt, const char *a, const char *b)
 	return asprintf(&p, fmt, a, b) < 0 ? NULL : p;
 }
 
+/* box_config_set_upper: the kept writable layer becomes name under dirfd
+ * (a rename: it must be on the store's file system). */
+static int take_upper(const struct box_config *cfg, int dirfd, const char *name, bool *moved)
+{
+	if (renameat(AT_FDCWD, cfg->upper, dirfd, name) < 0)
+		return box_err_errno(errno, "the box's kept writable layer %s", cfg->upper);
+	*moved = true;
+	return 0;
+}
+
+/* ... and back where it was, when the box is not made after all. */
+static void give_back_upper(const struct box_config *cfg, const char *dir)
+{
+	static const char *const names[] = { "upper", "rootfs" };
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (rename(path, cfg->upper) == 0)
+			return;
+	}
+}
+
 int box_image_root(box_ctx *ctx, const struct box_config *cfg, const char *id,
 		   struct box_config *local, char **dir, const char **storage, char **image_id)
 {
@@ -329,6 +352,7 @@ int box_image_root(box_ctx *ctx, const struct box_config *cfg, const char *id,
 	char rel[128], **dirs = NULL;
 	size_t n = 0, i;
 	int r, bdir = -1, mode;
+	bool moved = false;
 	json_t *l;
 
 	*local = *cfg;
@@ -405,16 +429,24 @@ int box_image_root(box_ctx *ctx, const struct box_config *cfg, const char *id,
 		char sub[160];
 
 		snprintf(sub, sizeof(sub), "%s/rootfs", rel);
-		r = mkdir_at(s.dirfd, sub, 0755);
-		if (r == 0)
-			r = vfs_root(&s, img, sub);
-		else
-			r = box_err_errno(-r, "image store %s/%s", ctx->store_dir, sub);
+		if (cfg->upper) {
+			/* the copy is the writable layer: the kept one is the root */
+			r = take_upper(cfg, s.dirfd, sub, &moved);
+		} else {
+			r = mkdir_at(s.dirfd, sub, 0755);
+			if (r == 0)
+				r = vfs_root(&s, img, sub);
+			else
+				r = box_err_errno(-r, "image store %s/%s", ctx->store_dir, sub);
+		}
 		if (r == 0 && !(local->rootfs = pathf("%s/%s", *dir, "rootfs")))
 			r = box_err(ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((r = mkdir_at(bdir, "upper", 0755)) < 0 || (r = mkdir_at(bdir, "work", 0700)) < 0 ||
+	if (cfg->upper && (r = take_upper(cfg, bdir, "upper", &moved)) < 0)
+		goto out;
+	if ((!cfg->upper && (r = mkdir_at(bdir, "upper", 0755)) < 0) ||
+	    (r = mkdir_at(bdir, "work", 0700)) < 0 ||
 	    (r = mkdir_at(bdir, "merged", 0755)) < 0 || (r = mkdir_at(bdir, "l", 0700)) < 0) {
 		r = box_err_errno(-r, "image store %s/%s", ctx->store_dir, rel);
 		goto out;
@@ -473,6 +505,8 @@ out:
 		free(o->data);
 		free(o);
 	}
+	if (r < 0 && moved)
+		give_back_upper(cfg, *dir);
 	if (bdir >= 0)
 		close(bdir);
 	if (r < 0 && *dir) {
@@ -515,6 +549,13 @@ void box_image_root_free(struct box_config *local, const struct box_config *cfg)
 		free(o);
 	}
 	local->overlay = NULL;
+}
+
+void box_image_abandon(const char *dir, const struct box_config *cfg)
+{
+	if (cfg->upper)
+		give_back_upper(cfg, dir);
+	box_image_release(dir);
 }
 
 int box_image_release(const char *dir)

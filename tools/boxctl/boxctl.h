@@ -47,9 +47,10 @@ int cmd_attach(box_ctx *ctx, int argc, char **argv);
 int boxctl_write_all(int fd, const char *buf, size_t len);
 
 /* Set while boxctl start makes a box again (run.c reads it): its id,
- * name, the directory holding its log meanwhile, its restarts so far. */
+ * name, the directory holding its log meanwhile, its writable layer
+ * meanwhile (a box of an image), its restarts so far. */
 struct boxctl_again {
-	const char *id, *name, *keep;
+	const char *id, *name, *keep, *upper;
 	int restarts;
 };
 extern struct boxctl_again boxctl_again;

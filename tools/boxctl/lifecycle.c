@@ -152,7 +152,8 @@ int boxctl_stop_for_good(box_ctx *ctx, const char *what, int seconds)
 
 static int start_one(box_ctx *ctx, const char *what, bool restarted)
 {
-	char keep[PATH_MAX], dir[PATH_MAX], id[65], name[160];
+	char keep[PATH_MAX], dir[PATH_MAX], id[65], name[160], upper[PATH_MAX] = "";
+	char from[PATH_MAX + 8] = "";
 	const char **args = NULL;
 	json_t *root, *recorded;
 	box *b = NULL;
@@ -195,10 +196,32 @@ static int start_one(box_ctx *ctx, const char *what, bool restarted)
 		goto out;
 	}
 	move_logs(dir, keep);
+	/* and so does its writable layer (a box of an image), beside its
+	 * directory of the store, for box_config_set_upper */
+	{
+		const char *bdir = json_string_value(json_object_get(root, "box_dir"));
+		const char *storage = json_string_value(json_object_get(root, "storage"));
+
+		if (bdir && strrchr(bdir, '/')) {
+			snprintf(from, sizeof(from), "%s/%s", bdir,
+				 storage && strcmp(storage, "vfs") == 0 ? "rootfs" : "upper");
+			snprintf(upper, sizeof(upper), "%.*s/.upper-%s",
+				 (int)(strrchr(bdir, '/') - bdir), bdir, id);
+			if (rename(from, upper) < 0)
+				upper[0] = '\0';
+			/* made again the way it was made (a --storage-driver given
+			 * to its run is not among the run's arguments) */
+			box_ctx_set_storage(ctx, storage && strcmp(storage, "vfs") == 0
+							 ? BOX_STORAGE_VFS
+							 : BOX_STORAGE_OVERLAY);
+		}
+	}
 	if (box_destroy(b) < 0) {
 		boxctl_error("%s", box_last_error());
 		b = NULL;
 		boxctl_restore_logs(keep, dir);
+		if (upper[0])
+			rename(upper, from);
 		goto out;
 	}
 	b = NULL;
@@ -206,6 +229,7 @@ static int start_one(box_ctx *ctx, const char *what, bool restarted)
 		const char *count = annotation(root, "boxctl.restarts");
 
 		boxctl_again = (struct boxctl_again){ .id = id, .name = name, .keep = keep,
+						      .upper = upper[0] ? upper : NULL,
 						      .restarts = (count ? atoi(count) : 0) +
 								  (restarted ? 1 : 0) };
 	}
@@ -231,6 +255,8 @@ static int start_one(box_ctx *ctx, const char *what, bool restarted)
 	if (r != 0) {
 		move_logs(keep, NULL);
 		rmdir(keep);
+		if (upper[0] && access(upper, F_OK) == 0)
+			boxctl_error("box %s: its writable layer is kept in %s", what, upper);
 	}
 out:
 	free(args);

@@ -1055,7 +1055,8 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 	 * when it is made again */
 	if (record_args(cfg, argc, argv, restart) < 0 ||
 	    (boxctl_again.id && (box_config_set_id(cfg, boxctl_again.id) < 0 ||
-				 box_config_set_name(cfg, boxctl_again.name) < 0))) {
+				 box_config_set_name(cfg, boxctl_again.name) < 0)) ||
+	    (boxctl_again.upper && box_config_set_upper(cfg, boxctl_again.upper) < 0)) {
 		status = lib_fail(-1);
 		goto out;
 	}

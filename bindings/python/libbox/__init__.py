@@ -601,6 +601,12 @@ class Config:
         _call("box_config_set_image", self, _enc(ref, "image"))
         return self
 
+    def set_upper(self, path: Optional[PathArg]) -> "Config":
+        """An earlier box's writable layer for a box made from an image
+        (``box_config_set_upper()``); None: a new, empty one."""
+        _call("box_config_set_upper", self, _enc_opt(path, "upper"))
+        return self
+
     def set_readonly_root(self, on: bool = True) -> "Config":
         """A read-only root (``box_config_set_readonly_root()``)."""
         _call("box_config_set_readonly_root", self, _on(on))

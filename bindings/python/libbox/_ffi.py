@@ -144,6 +144,7 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "box_sandbox_result_free": (None, [sandbox_p]),
     # lifecycle (LIBBOX_1.1)
     "box_config_set_id": (c_int, [config_p, c_char_p]),
+    "box_config_set_upper": (c_int, [config_p, c_char_p]),
     # images (LIBBOX_1.1); strings out are c_void_p, freed by box_string_free
     "box_ctx_set_progress": (c_int, [ctx_p, PROGRESS_FN, c_void_p]),
     "box_ctx_set_storage": (c_int, [ctx_p, c_int]),
