@@ -525,6 +525,9 @@ static int busybox_layers(struct store *s, const char *bb, struct build *b)
 		     0644)) < 0 ||
 	    (r = put(d2, "etc/group", "root:x:0:\ntty:x:5:\nnogroup:x:65534:\n", 0644)) < 0 ||
 	    (r = put(d2, "etc/hostname", "busybox\n", 0644)) < 0 ||
+	    /* empty, as in images made elsewhere: bridge networking binds
+	     * the box's own over them */
+	    (r = put(d2, "etc/hosts", "", 0644)) < 0 || (r = put(d2, "etc/resolv.conf", "", 0644)) < 0 ||
 	    (r = put(d2, "etc/os-release",
 		     "NAME=\"libbox busybox\"\nID=busybox\nPRETTY_NAME=\"busybox (built by libbox "
 		     "from the host's busybox-static)\"\n",
