@@ -147,6 +147,14 @@ BOX_EXPORT int box_config_set_cwd(box_config *cfg, const char *path);
 /* User and group the command runs as (numeric ids inside the box).
  * Returns 0 or -EINVAL ((uint32_t)-1, which is no id). */
 BOX_EXPORT int box_config_set_user(box_config *cfg, uint32_t uid, uint32_t gid);
+/* The user as docker's -u takes it, "USER[:GROUP]", names or numbers,
+ * looked up in the box's own /etc/passwd and /etc/group when the box is
+ * made (box_create: its root directory, or its image's layers; box_exec:
+ * the running box's root).  A number without a group takes the user's
+ * group from /etc/passwd, else 0.  Replaces box_config_set_user() and is
+ * replaced by it.  Returns 0 or -EINVAL; a name the box does not know
+ * makes box_create()/box_exec() fail with -ENOENT.  (Since 1.1.) */
+BOX_EXPORT int box_config_set_user_name(box_config *cfg, const char *user);
 
 /* Supplementary groups (n ids; n = 0 clears them).
  * Returns 0, -EINVAL (n < 0, or gids NULL with n > 0, or n > 65536) or

@@ -70,6 +70,7 @@ BOX_EXPORT void box_config_free(box_config *c)
 	free(c->rootfs);
 	free(c->image);
 	free(c->upper);
+	free(c->user_name);
 	for (size_t i = 0; i < c->nmounts; i++)
 		mount_free(&c->mounts[i]);
 	free(c->mounts);
@@ -184,6 +185,21 @@ BOX_EXPORT int box_config_set_user(box_config *c, uint32_t uid, uint32_t gid)
 		return box_err(EINVAL, "box_config_set_user: %u:%u is not a valid user", uid, gid);
 	c->uid = uid;
 	c->gid = gid;
+	c->user_set = true;
+	free(c->user_name);
+	c->user_name = NULL;
+	return 0;
+}
+
+BOX_EXPORT int box_config_set_user_name(box_config *c, const char *user)
+{
+	CFG_CHECK(c, "box_config_set_user_name");
+	if (!user || !user[0] || user[0] == ':' || strlen(user) > 255 || strchr(user, '\n') ||
+	    strchr(strchr(user, ':') ? strchr(user, ':') + 1 : "", ':'))
+		return box_err(EINVAL, "box_config_set_user_name: \"%s\" is not USER[:GROUP]",
+			       user ? user : "(null)");
+	if (replace_str(&c->user_name, user, "box_config_set_user_name") < 0)
+		return -ENOMEM;
 	c->user_set = true;
 	return 0;
 }

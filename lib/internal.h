@@ -127,6 +127,7 @@ struct box_config {
 	char *rootfs;
 	char *image;          /* box_config_set_image: resolved by box_create */
 	char *upper;          /* box_config_set_upper: a kept writable layer, moved in */
+	char *user_name;      /* box_config_set_user_name: "user[:group]", looked up in the root */
 	const struct box_overlay *overlay; /* box_create: the image's overlay on rootfs */
 	bool readonly_root;
 	struct box_mount *mounts;
@@ -445,6 +446,10 @@ const char *box_step_name(int step);
  * in the store: STORE/boxes/ID.  *dir gets its path, for the state. */
 int box_image_root(box_ctx *ctx, const struct box_config *cfg, const char *id,
 		   struct box_config *local, char **dir, const char **storage, char **image_id);
+/* "user[:group]" (names or numbers) to ids, from etc/passwd and etc/group
+ * of the top-most of dirs (the layers, the top one first; or one root)
+ * that has them.  0 or -ENOENT (said). */
+int box_user_lookup(const char *user, char **dirs, size_t n, uint32_t *uid, uint32_t *gid);
 /* Free what box_image_root() put in local. */
 void box_image_root_free(struct box_config *local, const struct box_config *cfg);
 /* Remove a box's directory of the store (its writable layer). */

@@ -761,6 +761,15 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 			return box_err(ENOTDIR, "root filesystem %s: not a directory", cfg->rootfs);
 		local.rootfs = rootfs;
 	}
+	/* a user by name: from the root's /etc/passwd (an image's was looked
+	 * up in its layers already) */
+	if (local.user_name) {
+		char *dirs[1] = { local.rootfs ? local.rootfs : (char *)"/" };
+
+		r = box_user_lookup(local.user_name, dirs, 1, &local.uid, &local.gid);
+		if (r < 0)
+			return r;
+	}
 	/* the lock file (see box_state_create) notes each directory before
 	 * it is made, for box_gc after a crash */
 	r = box_cgroup_create(b->ctx, &local, b->id, b->lockfd, &b->cg);
@@ -1099,6 +1108,13 @@ int box_spawn_exec(struct box *b, const struct box_config *proc, struct box *e)
 		cfg->uid = proc->uid;
 		cfg->gid = proc->gid;
 		r = box_config_set_groups(cfg, proc->ngroups, proc->groups);
+	}
+	if (r == 0 && proc->user_name) {
+		/* by name: from the box's own /etc/passwd, through its root */
+		char root[64], *dirs[1] = { root };
+
+		snprintf(root, sizeof(root), "/proc/%d/root", b->pid);
+		r = box_user_lookup(proc->user_name, dirs, 1, &cfg->uid, &cfg->gid);
 	}
 	if (r == 0 && !cfg->argv)
 		r = box_err(ENOMEM, "box_exec: out of memory");

@@ -72,7 +72,12 @@ check "-e and -w" 0 '^bar /srv/app$' run -e FOO=bar -w /srv/app sh -c 'echo $FOO
 check "-e KEY takes boxctl's value" 0 '^fromhost$' env LIBBOX_T=fromhost $boxctl run --rootfs "$rootfs" --cgroup-parent "$cgp" -e LIBBOX_T sh -c 'echo $LIBBOX_T'
 check "-u UID:GID" 0 '^1000 1002$' run -u 1000:1002 sh -c 'echo $(id -u) $(id -g)'
 check "-u UID takes group 0, as docker" 0 '^1000 0$' run -u 1000 sh -c 'echo $(id -u) $(id -g)'
-check "-u names the whole bad argument" 125 'invalid user "1000:abc"' run -u 1000:abc true
+check "-u names the whole bad argument" 125 'invalid user "1000:a:b"' run -u 1000:a:b true
+check "-u UID:GROUP: a group by name" 0 '^1000 5$' run -u 1000:tty sh -c 'echo $(id -u) $(id -g)'
+check "-u NAME: from the box's /etc/passwd, with its group" 0 '^65534 65534$' run -u nobody sh -c 'echo $(id -u) $(id -g)'
+check "-u NAME:GROUP" 0 '^65534 5$' run -u nobody:tty sh -c 'echo $(id -u) $(id -g)'
+check "-u an unknown name" 125 'no user nosuchuser in the box' run -u nosuchuser true
+check "-u an unknown group" 125 'no group nosuchgroup in the box' run -u 0:nosuchgroup true
 check "--rootfs is not the global --root" 125 'unknown flag: --rootfs' $boxctl --rootfs x run true
 check "run -d: a missing command is 127, as in the foreground" 127 'nosuchcmd: executable file not found' run -d nosuchcmd
 check "run -d: a command that cannot run is 126" 126 'Permission denied' run -d /etc/passwd
@@ -82,7 +87,6 @@ start=$(date +%s)
 check "run -d: the monitor keeps none of its caller's fds" 0 '^[0-9a-f]{64}$' sh -c "$boxctl run -d --rootfs $rootfs --cgroup-parent $cgp --name fdleak sleep 20 9>&1"
 if [ $(($(date +%s) - start)) -lt 10 ]; then ok "run -d returns at once"; else not_ok "run -d returns at once"; fi
 $boxctl rm -f fdleak >/dev/null
-check "-u rejects names" 125 'invalid user' run -u nobody true
 check "--hostname" 0 '^web$' run --hostname web hostname
 check "--read-only" 1 'Read-only file system' run --read-only touch /x
 check "--tmpfs" 0 'tmpfs /scratch tmpfs rw,nosuid,nodev,noexec' run --tmpfs /scratch grep scratch /proc/mounts
@@ -161,6 +165,8 @@ check "exec sees the box's processes" 0 'while' $boxctl exec busy ps -o args
 check "exec -w to a missing directory is 125, not 127" 125 'No such file or directory' $boxctl exec -w /nonexistent busy true
 check "exec of a missing command is 127" 127 'executable file not found' $boxctl exec busy nosuchcmd
 check "exec -u -w -e" 0 '^1000 /tmp 7$' $boxctl exec -u 1000 -w /tmp -e N=7 busy sh -c 'echo $(id -u) $(pwd) $N'
+check "exec -u NAME: from the running box's /etc/passwd" 0 '^65534 65534$' $boxctl exec -u nobody busy sh -c 'echo $(id -u) $(id -g)'
+check "exec -u an unknown name" 125 'no user nosuchuser' $boxctl exec -u nosuchuser busy true
 check "exec exit status" 3 '' $boxctl exec busy sh -c 'exit 3'
 check "exec of a missing command is 127" 127 'not found' $boxctl exec busy nosuch
 check "exec into no such box" 125 'no such box' $boxctl exec nope true

@@ -117,7 +117,8 @@ static bool env_has(char *const *env, const char *key)
 }
 
 /* Look name up in etc/passwd (group: etc/group) of the top-most layer
- * that has one. */
+ * that has one (a plain root: one "layer").  A user is also found by its
+ * number (for its primary group). */
 static int lookup_id(char **dirs, size_t n, bool group, const char *name, uint32_t *id,
 		     uint32_t *gid)
 {
@@ -151,12 +152,14 @@ static int lookup_id(char **dirs, size_t n, bool group, const char *name, uint32
 		while (fgets(line, sizeof(line), f)) {
 			char *save, *fname = strtok_r(line, ":", &save), *fid;
 
-			if (!fname || strcmp(fname, name) != 0)
+			if (!fname)
 				continue;
 			strtok_r(NULL, ":", &save); /* password */
 			fid = strtok_r(NULL, ":", &save);
 			if (!fid)
-				break;
+				continue;
+			if (strcmp(fname, name) != 0 && (group || strcmp(fid, name) != 0))
+				continue;
 			*id = (uint32_t)strtoul(fid, NULL, 10);
 			if (gid && (fid = strtok_r(NULL, ":", &save)))
 				*gid = (uint32_t)strtoul(fid, NULL, 10);
@@ -169,7 +172,7 @@ static int lookup_id(char **dirs, size_t n, bool group, const char *name, uint32
 	return -ENOENT;
 }
 
-static int parse_user(const char *user, char **dirs, size_t n, uint32_t *uid, uint32_t *gid)
+int box_user_lookup(const char *user, char **dirs, size_t n, uint32_t *uid, uint32_t *gid)
 {
 	char u[256], *colon;
 	char *end;
@@ -182,7 +185,7 @@ static int parse_user(const char *user, char **dirs, size_t n, uint32_t *uid, ui
 		*gid = (uint32_t)strtoul(colon, &end, 10);
 		if (*end || !*colon) {
 			if (lookup_id(dirs, n, true, colon, gid, NULL) < 0)
-				return box_err(ENOENT, "image user \"%s\": no group %s in its /etc/group",
+				return box_err(ENOENT, "user \"%s\": no group %s in the box's /etc/group",
 					       user, colon);
 		}
 		gid_set = true;
@@ -192,11 +195,14 @@ static int parse_user(const char *user, char **dirs, size_t n, uint32_t *uid, ui
 		uint32_t g = 0;
 
 		if (lookup_id(dirs, n, false, u, uid, &g) < 0)
-			return box_err(ENOENT, "image user \"%s\": no user %s in its /etc/passwd", user, u);
+			return box_err(ENOENT, "user \"%s\": no user %s in the box's /etc/passwd", user, u);
 		if (!gid_set)
 			*gid = g;
 	} else if (!gid_set) {
-		*gid = *uid;
+		/* as docker: the user's group if /etc/passwd has it, else 0 */
+		uint32_t same = 0, g = 0;
+
+		*gid = lookup_id(dirs, n, false, u, &same, &g) == 0 ? g : 0;
 	}
 	return 0;
 }
@@ -248,11 +254,13 @@ static int apply_config(json_t *c, const struct box_config *cfg, struct box_conf
 	local->cwd = strdup(!cfg->cwd_set && wd && wd[0] == '/' ? wd : cfg->cwd ? cfg->cwd : "/");
 	if (!local->cwd)
 		return box_err(ENOMEM, "out of memory");
-	if (!cfg->user_set && user && user[0]) {
-		int r = parse_user(user, dirs, n, &local->uid, &local->gid);
+	if (cfg->user_name || (!cfg->user_set && user && user[0])) {
+		int r = box_user_lookup(cfg->user_name ? cfg->user_name : user, dirs, n, &local->uid,
+					&local->gid);
 
 		if (r < 0)
 			return r;
+		local->user_name = NULL; /* resolved: not again on the (unmounted) root */
 	}
 	return 0;
 }

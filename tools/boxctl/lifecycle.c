@@ -22,6 +22,7 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "box.h"
@@ -106,6 +107,26 @@ static const char *annotation(json_t *root, const char *key)
 	return json_string_value(json_object_get(json_object_get(root, "annotations"), key));
 }
 
+/* STATE/boxes/.restarting-NAME: there while boxctl start makes the box
+ * NAME again (between removing it and making it, it is nowhere). */
+static void restarting_path(box_ctx *ctx, const char *name, char *out, size_t len)
+{
+	snprintf(out, len, "%s/boxes/.restarting-%s", box_ctx_state_dir(ctx), name);
+}
+
+/* Whether the box called what is being made again (a mark of the last
+ * 10 s: one left by a start that died is not believed). */
+static bool restarting(box_ctx *ctx, const char *what)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (strchr(what, '/'))
+		return false;
+	restarting_path(ctx, what, path, sizeof(path));
+	return stat(path, &st) == 0 && time(NULL) - st.st_mtime < 10;
+}
+
 /* boxctl stop and restart.  A box with a restart policy may be in the
  * middle of being made again by its monitor, which would not see a mark
  * put in the old box's directory: wait for the process that owned the box
@@ -122,8 +143,16 @@ int boxctl_stop_for_good(box_ctx *ctx, const char *what, int seconds)
 		if (box_open(ctx, what, &b) < 0) {
 			if (round > 0)
 				return 0;
-			boxctl_error("%s", box_last_error());
-			return -1;
+			/* a box its monitor is making again right now (up to 5 s) */
+			for (int i = 0; i < 100 && restarting(ctx, what); i++) {
+				usleep(50000);
+				if (box_open(ctx, what, &b) == 0)
+					break;
+			}
+			if (!b) {
+				boxctl_error("%s", box_last_error());
+				return -1;
+			}
 		}
 		root = inspect_json(b);
 		if (round > 0 && (box_status(b) != BOX_STATUS_RUNNING ||
@@ -153,7 +182,7 @@ int boxctl_stop_for_good(box_ctx *ctx, const char *what, int seconds)
 static int start_one(box_ctx *ctx, const char *what, bool restarted)
 {
 	char keep[PATH_MAX], dir[PATH_MAX], id[65], name[160], upper[PATH_MAX] = "";
-	char from[PATH_MAX + 8] = "";
+	char from[PATH_MAX + 8] = "", mark[PATH_MAX];
 	const char **args = NULL;
 	json_t *root, *recorded;
 	box *b = NULL;
@@ -216,7 +245,10 @@ static int start_one(box_ctx *ctx, const char *what, bool restarted)
 							 : BOX_STORAGE_OVERLAY);
 		}
 	}
+	restarting_path(ctx, name, mark, sizeof(mark));
+	close(open(mark, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
 	if (box_destroy(b) < 0) {
+		unlink(mark);
 		boxctl_error("%s", box_last_error());
 		b = NULL;
 		boxctl_restore_logs(keep, dir);
@@ -251,6 +283,7 @@ static int start_one(box_ctx *ctx, const char *what, bool restarted)
 			close(null);
 	}
 	memset(&boxctl_again, 0, sizeof(boxctl_again));
+	unlink(mark);
 	/* a box that could not be made again has no directory for its log */
 	if (r != 0) {
 		move_logs(keep, NULL);

@@ -252,23 +252,24 @@ static int lib_fail(int r)
 	return 125;
 }
 
-/* -u UID[:GID]: numeric ids; as docker for a user without a passwd
- * entry, group 0 unless given. */
+/* -u USER[:GROUP]: numbers as they are (group 0 unless given); names
+ * looked up in the box's own /etc/passwd and /etc/group, as docker. */
 static int set_user(box_config *cfg, char *spec, const char *verb)
 {
 	char *colon = strchr(spec, ':');
 	uint32_t uid, gid = 0;
-	int bad;
+	int numeric;
 
 	if (colon)
 		*colon = '\0';
-	bad = parse_u32(spec, &uid) < 0 || (colon && parse_u32(colon + 1, &gid) < 0);
+	numeric = parse_u32(spec, &uid) == 0 && (!colon || parse_u32(colon + 1, &gid) == 0);
 	if (colon)
 		*colon++ = ':';
-	if (bad)
-		return boxctl_usage_error(verb, "invalid user \"%s\": want UID[:GID] (numeric; "
-						"names do not exist yet)", spec);
-	return box_config_set_user(cfg, uid, gid) < 0 ? lib_fail(-1) : 0;
+	if (numeric)
+		return box_config_set_user(cfg, uid, gid) < 0 ? lib_fail(-1) : 0;
+	if (box_config_set_user_name(cfg, spec) < 0)
+		return boxctl_usage_error(verb, "invalid user \"%s\": want USER[:GROUP]", spec);
+	return 0;
 }
 
 static int add_volume(box_config *cfg, char *spec)
