@@ -594,6 +594,8 @@ int box_state_load(struct box *b)
 
 		b->owner_alive = opid > 0 && ostart && box_proc_start_time(opid) == ostart;
 	}
+	/* loaded again by a waiter that polls: the one before goes */
+	box_net_free(b->net);
 	b->net = box_net_load(b->ctx, b->id);
 	if (b->net)
 		box_net_ip(b->net, b->ip);
