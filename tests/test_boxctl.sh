@@ -55,6 +55,12 @@ id=$(run -d -i --name piped sh -c 'while read l; do echo got $l; done; echo end'
 check "attach -i: input through the monitor, until its end" 0 '^got one got two end $' sh -c "(echo one; echo two) | $boxctl attach piped | tr '\n' ' '"
 check "attach -i: the log has it too" 0 '^got one$' sh -c "$boxctl logs piped | head -1"
 $boxctl rm -f piped >/dev/null
+run -d --name exd sleep 30 >/dev/null
+check "exec -d returns at once" 0 '^$' timeout 5 $boxctl exec -d exd sh -c 'sleep 1; echo from-exec-d >/dev/shm/exd'
+for _ in $(seq 100); do $boxctl exec exd cat /dev/shm/exd 2>/dev/null | grep -q from-exec-d && break; sleep 0.05; done
+check "exec -d: the command ran on after boxctl exec returned" 0 '^from-exec-d$' $boxctl exec exd cat /dev/shm/exd
+check "exec -d takes no -t" 125 '-d takes no -i or -t' $boxctl exec -d -t exd true
+$boxctl rm -f exd >/dev/null
 check "command not found is 127" 127 'nosuch: executable file not found' run nosuch
 check "not executable is 126" 126 'Permission denied' run /etc/passwd
 printf '\177ELFgarbage' >"$rootfs.garbage.$$"
@@ -167,6 +173,13 @@ check "logs -f follows to the end" 0 '^err1 out1 out2 $' sh -c "$boxctl logs -f 
 check "logs: stdout apart from stderr" 0 '^out1 out2 $' sh -c "$boxctl logs det 2>/dev/null | tr '\n' ' '"
 check "logs -t: timestamps" 0 '^20[0-9-]+T[0-9:.]+Z out1$' sh -c "$boxctl logs -t det 2>/dev/null | head -1"
 check "logs --tail 1" 0 '^out2$' sh -c "$boxctl logs --tail 1 det 2>/dev/null"
+t1=$($boxctl logs -t det 2>/dev/null | sed -n 's/^\([^ ]*\) out2$/\1/p')
+check "logs --since TIME: from then on" 0 '^out2 $' sh -c "$boxctl logs --since $t1 det 2>/dev/null | tr '\n' ' '"
+t0=$($boxctl logs -t det 2>/dev/null | sed -n 's/^\([^ ]*\) out1$/\1/p')
+check "logs --until TIME: up to then" 0 '^out1 $' sh -c "$boxctl logs --until $t0 det 2>/dev/null | tr '\n' ' '"
+check "logs --since 1h: all of it" 0 '^out1 out2 $' sh -c "$boxctl logs --since 1h det 2>/dev/null | tr '\n' ' '"
+check "logs --since 0s: none of it" 0 '^$' sh -c "$boxctl logs --since 0s det 2>/dev/null"
+check "logs --since: a bad time" 125 'invalid --since "yesterday"' $boxctl logs --since yesterday det
 check "wait gives the exit code the monitor recorded" 0 '^3$' $boxctl wait det
 check "ps -a: Exited (3)" 0 'Exited \(3\) .* det$' $boxctl ps -a
 check "the monitor is gone" 0 '^$' sh -c "ps -eo args | grep '^box-monitor.*$id' || true"
