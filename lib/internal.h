@@ -324,7 +324,6 @@ char *box_state_json(struct box *b, const char *status);
 int box_state_list(const box_ctx *ctx, int (*cb)(const char *id, void *user), void *user);
 int box_state_lock(const box_ctx *ctx, const char *id);
 int box_state_remove_stillborn(const box_ctx *ctx, const char *id, int lockfd);
-int box_state_note_cgroup(struct box *b);
 /* The box's process settings (env, cwd, user, caps, seccomp, nnp,
  * namespaces) into cfg, for box_exec(). */
 int box_state_process(struct box *b, struct box_config *cfg);

@@ -690,14 +690,11 @@ int box_spawn(struct box *b, const struct box_config *cfg)
 			return box_err(ENOTDIR, "root filesystem %s: not a directory", cfg->rootfs);
 		local.rootfs = rootfs;
 	}
-	r = box_cgroup_create(b->ctx, &local, b->id, &b->cg);
+	/* the lock file (see box_state_create) notes each directory before
+	 * it is made, for box_gc after a crash */
+	r = box_cgroup_create(b->ctx, &local, b->id, b->lockfd, &b->cg);
 	if (r < 0)
 		return r;
-	r = box_state_note_cgroup(b);
-	if (r < 0) {
-		r = box_err_errno(-r, "box %.12s: noting its cgroup", b->id);
-		goto out;
-	}
 	if (b->cg) {
 		r = box_cgroup_apply(b->cg, &local);
 		if (r == 0) {

@@ -123,8 +123,10 @@ bool box_name_valid(const char *name)
 }
 
 /* Reserve name for id: the symlink's creation is the reservation.  A name
- * whose box is gone (no state) is taken back. */
-static int reserve_name(const box_ctx *ctx, const char *name, const char *id)
+ * whose box is gone (no state) is taken back.  The creation's lock file
+ * (lock; -1 for none) gets the name first (its first line), so that a
+ * clean-up after a crash right after the symlink finds it. */
+static int reserve_name(const box_ctx *ctx, const char *name, const char *id, int lock)
 {
 	char link[PATH_MAX], dir[PATH_MAX], target[80];
 	ssize_t n;
@@ -140,6 +142,9 @@ static int reserve_name(const box_ctx *ctx, const char *name, const char *id)
 	names = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (names < 0 || flock(names, LOCK_EX) < 0)
 		return box_err_errno(errno, "box names %s", dir);
+	if (lock >= 0 &&
+	    (lseek(lock, 0, SEEK_SET) < 0 || ftruncate(lock, 0) < 0 || dprintf(lock, "%s\n", name) < 0))
+		return box_err_errno(errno, "box name %s: noting it", name);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (symlink(id, link) == 0)
 			return 0;
@@ -160,7 +165,7 @@ static int reserve_name(const box_ctx *ctx, const char *name, const char *id)
 	return box_err(EEXIST, "the name \"%s\" is already in use", name);
 }
 
-static int generate_name(const box_ctx *ctx, const char *id, char *out, size_t len)
+static int generate_name(const box_ctx *ctx, const char *id, int lock, char *out, size_t len)
 {
 	/* from the id's random bits, then with a number, as docker does */
 	unsigned a = (unsigned)strtoul((char[]){ id[0], id[1], id[2], id[3], 0 }, NULL, 16);
@@ -173,7 +178,7 @@ static int generate_name(const box_ctx *ctx, const char *id, char *out, size_t l
 		else
 			snprintf(out, len, "%s_%s%d", adjectives[a % ARRAY_SIZE(adjectives)],
 				 nouns[b % ARRAY_SIZE(nouns)], i);
-		int r = reserve_name(ctx, out, id);
+		int r = reserve_name(ctx, out, id, lock);
 
 		if (r != -EEXIST)
 			return r;
@@ -291,10 +296,10 @@ int box_state_create(struct box *b, const struct box_config *cfg, const char *ro
 	if (r < 0)
 		return box_err_errno(-r, "state directory %s", dir);
 	if (cfg->name) {
-		r = reserve_name(b->ctx, cfg->name, b->id);
+		r = reserve_name(b->ctx, cfg->name, b->id, lock);
 		snprintf(name, sizeof(name), "%s", cfg->name);
 	} else {
-		r = generate_name(b->ctx, b->id, name, sizeof(name));
+		r = generate_name(b->ctx, b->id, lock, name, sizeof(name));
 	}
 	if (r < 0) {
 		char lockp[PATH_MAX + 8];
@@ -346,8 +351,6 @@ int box_state_create(struct box *b, const struct box_config *cfg, const char *ro
 		json_object_set_new(root, "annotations", ann);
 	}
 	r = !root || !b->name ? -ENOMEM : lock;
-	if (r >= 0 && dprintf(lock, "%s\n", name) < 0)
-		r = -errno;
 	if (r >= 0) {
 		b->lockfd = lock;
 		b->pending = root;
@@ -612,22 +615,6 @@ int box_state_list(const box_ctx *ctx, int (*cb)(const char *id, void *user), vo
 	return r;
 }
 
-/* While box_create() runs, the lock file holds what a clean-up after its
- * death needs: the name, then (once made) the cgroup's directories. */
-int box_state_note_cgroup(struct box *b)
-{
-	const char *dirs[8];
-	int n;
-
-	if (b->lockfd < 0 || !b->cg)
-		return 0;
-	n = box_cgroup_dirs(b->cg, dirs, 8);
-	for (int i = 0; i < n; i++)
-		if (dprintf(b->lockfd, "%s\n", dirs[i]) < 0)
-			return -errno;
-	return 0;
-}
-
 /* A box directory without state.json whose lock we hold: a creation that
  * died.  Remove its cgroup, its name and itself, from the lock file. */
 int box_state_remove_stillborn(const box_ctx *ctx, const char *id, int lockfd)
@@ -730,7 +717,7 @@ int box_state_rename(struct box *b, const char *name)
 
 	if (!copy)
 		return box_err(ENOMEM, "box_rename: out of memory");
-	r = reserve_name(b->ctx, name, b->id);
+	r = reserve_name(b->ctx, name, b->id, -1);
 	if (r < 0) {
 		free(copy);
 		return r;

@@ -54,6 +54,12 @@ id=$(run -d -i --name piped sh -c 'while read l; do echo got $l; done; echo end'
 check "attach -i: input through the monitor, until its end" 0 '^got one got two end $' sh -c "(echo one; echo two) | $boxctl attach piped | tr '\n' ' '"
 check "attach -i: the log has it too" 0 '^got one$' sh -c "$boxctl logs piped | head -1"
 $boxctl rm -f piped >/dev/null
+run -d --name exd sleep 30 >/dev/null
+check "exec -d returns at once" 0 '^$' timeout 5 $boxctl exec -d exd sh -c 'sleep 1; echo from-exec-d >/dev/shm/exd'
+for _ in $(seq 100); do $boxctl exec exd cat /dev/shm/exd 2>/dev/null | grep -q from-exec-d && break; sleep 0.05; done
+check "exec -d: the command ran on after boxctl exec returned" 0 '^from-exec-d$' $boxctl exec exd cat /dev/shm/exd
+check "exec -d takes no -t" 125 '-d takes no -i or -t' $boxctl exec -d -t exd true
+$boxctl rm -f exd >/dev/null
 check "command not found is 127" 127 'nosuch: executable file not found' run nosuch
 check "not executable is 126" 126 'Permission denied' run /etc/passwd
 printf '\177ELFgarbage' >"$rootfs.garbage.$$"
@@ -166,6 +172,13 @@ check "logs -f follows to the end" 0 '^err1 out1 out2 $' sh -c "$boxctl logs -f 
 check "logs: stdout apart from stderr" 0 '^out1 out2 $' sh -c "$boxctl logs det 2>/dev/null | tr '\n' ' '"
 check "logs -t: timestamps" 0 '^20[0-9-]+T[0-9:.]+Z out1$' sh -c "$boxctl logs -t det 2>/dev/null | head -1"
 check "logs --tail 1" 0 '^out2$' sh -c "$boxctl logs --tail 1 det 2>/dev/null"
+t1=$($boxctl logs -t det 2>/dev/null | sed -n 's/^\([^ ]*\) out2$/\1/p')
+check "logs --since TIME: from then on" 0 '^out2 $' sh -c "$boxctl logs --since $t1 det 2>/dev/null | tr '\n' ' '"
+t0=$($boxctl logs -t det 2>/dev/null | sed -n 's/^\([^ ]*\) out1$/\1/p')
+check "logs --until TIME: up to then" 0 '^out1 $' sh -c "$boxctl logs --until $t0 det 2>/dev/null | tr '\n' ' '"
+check "logs --since 1h: all of it" 0 '^out1 out2 $' sh -c "$boxctl logs --since 1h det 2>/dev/null | tr '\n' ' '"
+check "logs --since 0s: none of it" 0 '^$' sh -c "$boxctl logs --since 0s det 2>/dev/null"
+check "logs --since: a bad time" 125 'invalid --since "yesterday"' $boxctl logs --since yesterday det
 check "wait gives the exit code the monitor recorded" 0 '^3$' $boxctl wait det
 check "ps -a: Exited (3)" 0 'Exited \(3\) .* det$' $boxctl ps -a
 check "the monitor is gone" 0 '^$' sh -c "ps -eo args | grep '^box-monitor.*$id' || true"
@@ -227,6 +240,39 @@ check "gc cleans it up" 0 '^1 box cleaned up$' $boxctl gc
 
 check "gc with nothing to do" 0 '^0 boxes cleaned up$' $boxctl gc
 check "unknown verb flag" 125 'unknown flag: --bogus' $boxctl ps --bogus
+
+# ---- crashes: boxctl (and the process that makes the box) killed with
+# SIGKILL at moments through the creation; then rm -f and gc leave nothing
+descendants() { local c; for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do descendants "$c"; echo "$c"; done; }
+crash_at() { # crash_at DELAY NAME -d|-fg: kill boxctl and what it forked, by pid
+	local pid kids
+	if [ "$3" = -d ]; then
+		$boxctl run -d --rootfs "$rootfs" --cgroup-parent "$cgp" --name "$2" sleep 30 >/dev/null 2>&1 &
+	else
+		$boxctl run --rootfs "$rootfs" --cgroup-parent "$cgp" --name "$2" sleep 30 >/dev/null 2>&1 &
+	fi
+	pid=$!
+	sleep "$1"
+	# boxctl and its forks (the creator that becomes the monitor), not the
+	# box: its processes are in their own pid namespace, under the cgroup
+	kids=$(descendants $pid | while read -r k; do [ "$(readlink /proc/$k/exe 2>/dev/null)" = "$(readlink /proc/$pid/exe 2>/dev/null)" ] && echo "$k"; done)
+	kill -9 $pid $kids 2>/dev/null
+	wait $pid 2>/dev/null
+}
+i=0
+for d in 0 0.001 0.002 0.003 0.005 0.008 0.01 0.02 0.03 0.05 0.1; do
+	crash_at $d "crash$i" -d
+	crash_at $d "crashfg$i" -fg
+	i=$((i + 1))
+done
+$boxctl gc >/dev/null
+left=$($boxctl ps -a -q)
+[ -n "$left" ] && $boxctl rm -f $left >/dev/null
+check "after crashes, rm -f and gc: no box listed" 0 '^$' $boxctl ps -a -q
+check "... no box in the state directory" 0 '^$' sh -c "ls -A $state/boxes | grep -v '^\.' || true"
+check "... no cgroup under the parent" 0 '^$' sh -c "for m in \$(awk '\$9 == \"cgroup\" || \$9 == \"cgroup2\" { print \$5 }' /proc/self/mountinfo); do [ -d \$m$cgp ] && find \$m$cgp -mindepth 1 -type d; done; true"
+check "... no name reserved" 0 '^$' sh -c "ls -A $state/names 2>/dev/null | grep crash || true"
+for _ in $(seq 100); do [ -z "$(descendants $$ | grep -v "^$BASHPID\$")" ] && break; sleep 0.05; done
 
 # ---- run -it and exec -it, typed at a real terminal (tmux) ----
 if command -v tmux >/dev/null; then

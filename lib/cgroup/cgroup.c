@@ -357,7 +357,16 @@ static int enable_v2_controllers(const char *dir)
 	return 0;
 }
 
-static int create_v2(const struct box_cg_host *h, const char *rel, struct box_cgroup *cg)
+/* The journal (see box_cgroup_create) gets dir before it is made. */
+static int journal_dir(int journal, const char *base, const char *rel)
+{
+	if (journal >= 0 && dprintf(journal, "%s/%s\n", base, rel) < 0)
+		return box_err_errno(errno, "cgroup: noting %s/%s", base, rel);
+	return 0;
+}
+
+static int create_v2(const struct box_cg_host *h, const char *rel, int journal,
+		     struct box_cgroup *cg)
 {
 	char dir[PATH_MAX], parent[PATH_MAX];
 	const char *in_mount;
@@ -394,6 +403,8 @@ static int create_v2(const struct box_cg_host *h, const char *rel, struct box_cg
 		}
 		enable_v2_controllers(parent);
 	}
+	if ((r = journal_dir(journal, h->v2_mount, in_mount)) < 0)
+		return r;
 	r = mkdir_under(h->v2_mount, in_mount, dir, sizeof(dir));
 	if (r < 0)
 		return box_err_errno(-r, "cgroup: mkdir %s", dir);
@@ -405,7 +416,7 @@ static int create_v2(const struct box_cg_host *h, const char *rel, struct box_cg
 }
 
 static int create_v1(const struct box_cg_host *h, const struct box_config *cfg, const char *parent,
-		     const char *id, struct box_cgroup *cg)
+		     const char *id, int journal, struct box_cgroup *cg)
 {
 	for (int c = 0; c < CTRL_COUNT; c++) {
 		char rel[PATH_MAX], base[PATH_MAX], dir[PATH_MAX];
@@ -433,6 +444,8 @@ static int create_v1(const struct box_cg_host *h, const struct box_config *cfg, 
 		in_mount = rel;
 		if (r == 0)
 			r = hier_base(h->v1_mount[c], h->v1_root[c], rel, base, sizeof(base), &in_mount);
+		if (r == 0 && (r = journal_dir(journal, base, in_mount)) < 0)
+			return r;
 		if (r == 0)
 			r = mkdir_under(base, in_mount, dir, sizeof(dir));
 		if (r < 0) {
@@ -452,7 +465,7 @@ static int create_v1(const struct box_cg_host *h, const struct box_config *cfg, 
 }
 
 int box_cgroup_create(const box_ctx *ctx, const struct box_config *cfg, const char *id,
-		      struct box_cgroup **out)
+		      int journal, struct box_cgroup **out)
 {
 	const struct box_cg_host *h;
 	struct box_cgroup *cg;
@@ -493,7 +506,8 @@ int box_cgroup_create(const box_ctx *ctx, const struct box_config *cfg, const ch
 		r = box_err(ENAMETOOLONG, "cgroup parent %s: too long", ctx->cgroup_parent);
 	}
 	if (r == 0)
-		r = h->version == 2 ? create_v2(h, rel, cg) : create_v1(h, cfg, ctx->cgroup_parent, id, cg);
+		r = h->version == 2 ? create_v2(h, rel, journal, cg)
+				    : create_v1(h, cfg, ctx->cgroup_parent, id, journal, cg);
 	if (r == 0 && h->version == 1) {
 		bool any = false;
 

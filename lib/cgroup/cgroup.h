@@ -46,9 +46,11 @@ struct box_cgroup {
 };
 
 /* Make the box's cgroup for cfg under ctx's parent.  *out is NULL when
- * cfg's cgroup mode is auto, no limit is set and the host gives none. */
+ * cfg's cgroup mode is auto, no limit is set and the host gives none.
+ * journal (or -1): each directory is written to it, a line each, before
+ * it is made, so that a clean-up after a crash in the middle finds it. */
 int box_cgroup_create(const box_ctx *ctx, const struct box_config *cfg, const char *id,
-		      struct box_cgroup **out);
+		      int journal, struct box_cgroup **out);
 /* Reopen the cgroup at path ("/libbox/<id>", as box_cgroup() gives it)
  * for a box made by another process.  -ENOENT when it is gone. */
 int box_cgroup_open(const char *path, const char *const *dirs, int ndirs, struct box_cgroup **out);

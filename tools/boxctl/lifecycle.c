@@ -366,7 +366,7 @@ static int connect_attach(box_ctx *ctx, box *b)
 {
 	char dir[PATH_MAX];
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int dfd, fd, r;
+	int dfd, fd, r = -1;
 
 	box_dir(ctx, box_id(b), NULL, dir, sizeof(dir));
 	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -374,7 +374,15 @@ static int connect_attach(box_ctx *ctx, box *b)
 		return -1;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/attach", dfd);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	r = fd >= 0 ? connect(fd, (struct sockaddr *)&sa, sizeof(sa)) : -1;
+	/* a box of a run -d that just returned: its monitor may not listen
+	 * yet (up to 5 s) */
+	for (int i = 0; fd >= 0; i++) {
+		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+		if (r == 0 || (errno != ENOENT && errno != ECONNREFUSED) || i == 250 ||
+		    box_status(b) != BOX_STATUS_RUNNING)
+			break;
+		usleep(20000);
+	}
 	if (r < 0 && fd >= 0) {
 		int saved = errno;
 
@@ -522,7 +530,10 @@ int cmd_attach(box_ctx *ctx, int argc, char **argv)
 		box_close(b);
 		return 1;
 	}
-	sock = connect_attach(ctx, b);
+	root = inspect_json(b);
+	tty = annotation(root, "boxctl.tty") != NULL;
+	sock = annotation(root, "boxctl.detached") ? connect_attach(ctx, b) : (errno = ENOENT, -1);
+	json_decref(root);
 	if (sock < 0) {
 		boxctl_error("box %s: no monitor to attach to (only a box of boxctl run -d has one): "
 			     "%s",
@@ -530,9 +541,6 @@ int cmd_attach(box_ctx *ctx, int argc, char **argv)
 		box_close(b);
 		return 1;
 	}
-	root = inspect_json(b);
-	tty = annotation(root, "boxctl.tty") != NULL;
-	json_decref(root);
 	raw = tty && !no_stdin && isatty(0) && tcgetattr(0, &saved) == 0;
 	if (raw) {
 		struct termios t = saved;

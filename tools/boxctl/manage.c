@@ -589,7 +589,99 @@ int cmd_gc(box_ctx *ctx, int argc, char **argv)
 struct logs_opts {
 	int follow, timestamps;
 	long tail; /* -1: all */
+	/* bounds, in the log's own time format (UTC, nanoseconds): "" none */
+	char since[40], until[40];
 };
+
+/* The log's time format for t (seconds and nanoseconds since the epoch). */
+static void log_time(time_t sec, long nsec, char out[40])
+{
+	struct tm tm;
+
+	gmtime_r(&sec, &tm);
+	snprintf(out + strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm), 21, ".%09ldZ", nsec);
+}
+
+/* docker's --since/--until: a duration before now (10m, 1h30m, 2.5s), a
+ * Unix time (1700000000[.5]), or a date and time (2026-11-27,
+ * 2026-11-27T22:00:00[.frac][Z|+HH:MM], UTC when no zone).  0 or -1. */
+static int parse_log_time(const char *arg, char out[40])
+{
+	struct timespec now;
+	struct tm tm = { 0 };
+	double secs = 0, unit;
+	const char *p = arg, *rest;
+	char *end;
+	time_t t;
+	long nsec = 0;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	/* a duration: numbers with units */
+	while (*p) {
+		double v = strtod(p, &end);
+
+		if (end == p || v < 0)
+			break;
+		if (strncmp(end, "ns", 2) == 0)
+			unit = 1e-9, end += 2;
+		else if (strncmp(end, "us", 2) == 0)
+			unit = 1e-6, end += 2;
+		else if (strncmp(end, "ms", 2) == 0)
+			unit = 1e-3, end += 2;
+		else if (*end == 's')
+			unit = 1, end++;
+		else if (*end == 'm')
+			unit = 60, end++;
+		else if (*end == 'h')
+			unit = 3600, end++;
+		else
+			break;
+		secs += v * unit;
+		p = end;
+	}
+	if (!*p && p != arg) {
+		double at = (double)now.tv_sec + now.tv_nsec / 1e9 - secs;
+
+		t = (time_t)at;
+		log_time(t, (long)((at - (double)t) * 1e9), out);
+		return 0;
+	}
+	/* a Unix time */
+	secs = strtod(arg, &end);
+	if (end != arg && !*end && strspn(arg, "0123456789.") == strlen(arg)) {
+		t = (time_t)secs;
+		log_time(t, (long)((secs - (double)t) * 1e9), out);
+		return 0;
+	}
+	/* a date, and maybe a time and a zone */
+	rest = strptime(arg, "%Y-%m-%d", &tm);
+	if (!rest)
+		return -1;
+	if (*rest == 'T' || *rest == ' ') {
+		rest = strptime(rest + 1, "%H:%M:%S", &tm);
+		if (!rest)
+			return -1;
+		if (*rest == '.') {
+			long scale = 100000000;
+
+			for (rest++; *rest >= '0' && *rest <= '9'; rest++, scale /= 10)
+				nsec += (*rest - '0') * scale;
+		}
+	}
+	t = timegm(&tm);
+	if (*rest == 'Z') {
+		rest++;
+	} else if ((*rest == '+' || *rest == '-') && strlen(rest) == 6 && rest[3] == ':') {
+		int off = atoi(rest + 1) * 3600 + atoi(rest + 4) * 60;
+
+		t += *rest == '+' ? -off : off;
+		rest += 6;
+	}
+	if (*rest)
+		return -1;
+	log_time(t, nsec, out);
+	return 0;
+}
 
 static int logs_flag(int c, const char *arg, void *user)
 {
@@ -602,6 +694,15 @@ static int logs_flag(int c, const char *arg, void *user)
 		break;
 	case 't':
 		o->timestamps = 1;
+		break;
+	case 'S':
+	case 'U':
+		if (parse_log_time(arg, c == 'S' ? o->since : o->until) < 0) {
+			boxctl_error("invalid --%s \"%s\" (a duration like 10m, a Unix time, or "
+				     "2026-11-27T22:00:00Z)",
+				     c == 'S' ? "since" : "until", arg);
+			return 1;
+		}
 		break;
 	case 'n':
 		if (strcmp(arg, "all") == 0) {
@@ -627,6 +728,10 @@ static void print_record(const char *line, const struct logs_opts *o)
 
 	if (!sp2 || !sp2[1] || sp2[2] != ' ')
 		return;
+	/* the time fields have one width: compared as strings */
+	if ((o->since[0] && strncmp(line, o->since, (size_t)(sp1 - line)) < 0) ||
+	    (o->until[0] && strncmp(line, o->until, (size_t)(sp1 - line)) > 0))
+		return;
 	f = strncmp(sp1 + 1, "stderr", 6) == 0 ? stderr : stdout;
 	full = sp2[1] == 'F';
 	if (o->timestamps)
@@ -641,17 +746,22 @@ int cmd_logs(box_ctx *ctx, int argc, char **argv)
 	static const struct option longs[] = { { "follow", no_argument, NULL, 'f' },
 					       { "timestamps", no_argument, NULL, 't' },
 					       { "tail", required_argument, NULL, 'n' },
+					       { "since", required_argument, NULL, 'S' },
+					       { "until", required_argument, NULL, 'U' },
 					       { "help", no_argument, NULL, 'h' },
 					       { NULL, 0, NULL, 0 } };
 	static const struct verb_opts vo = {
-		"Usage: boxctl logs [-f] [-t] [--tail N] BOX\n\nPrint the output of a detached box "
+		"Usage: boxctl logs [-f] [-t] [--tail N] [--since T] [--until T] BOX\n\nPrint the output of a detached box "
 		"(run -d).\n\n"
 		"  -f, --follow       keep printing what comes, until the box exits\n"
 		"  -t, --timestamps   show each line's time\n"
-		"  -n, --tail N       only the last N lines (default: all)\n",
+		"  -n, --tail N       only the last N lines (default: all)\n"
+		"      --since TIME   only lines from TIME on: a duration before now\n"
+		"                     (10m, 1h30m), a Unix time, or 2026-11-27T22:00:00Z\n"
+		"      --until TIME   only lines up to TIME (the same forms)\n",
 		"+:ftn:h", longs,
 	};
-	struct logs_opts o = { 0, 0, -1 };
+	struct logs_opts o = { .tail = -1 };
 	char path[4096], *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
@@ -697,6 +807,16 @@ int cmd_logs(box_ctx *ctx, int argc, char **argv)
 		fflush(stderr);
 		if (!o.follow)
 			break;
+		if (o.until[0]) {
+			/* following stops at --until */
+			struct timespec ts;
+			char t[40];
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			log_time(ts.tv_sec, ts.tv_nsec, t);
+			if (strcmp(t, o.until) > 0)
+				break;
+		}
 		{
 			int st = box_status(b);
 			struct stat a, c;

@@ -563,6 +563,17 @@ static int run_detached(box_ctx *ctx, box_config *cfg, const char *cmd, int remo
 			args[k++] = restarts;
 		}
 		args[k] = NULL;
+		/* the log exists once run -d returns (the monitor appends to it),
+		 * so that `logs` right after finds it */
+		{
+			char log[PATH_MAX + 8];
+			int fd;
+
+			snprintf(log, sizeof(log), "%s/log", dir);
+			fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+			if (fd >= 0)
+				close(fd);
+		}
 		if (write(rep[1], box_id(b), 64) != 64)
 			_exit(125);
 		close(rep[1]);
@@ -1020,6 +1031,8 @@ static void exec_usage(FILE *f)
 		"Options:\n"
 		"  -i, --interactive        keep stdin open (without it: /dev/null)\n"
 		"  -t, --tty                give the command a terminal\n"
+		"  -d, --detach             start the command and return (its output\n"
+		"                           goes to /dev/null)\n"
 		"  -e, --env KEY=VALUE      set an environment variable\n"
 		"  -w, --workdir DIR        working directory inside the box\n"
 		"  -u, --user UID[:GID]     numeric user and group\n"
@@ -1034,19 +1047,20 @@ int cmd_exec(box_ctx *ctx, int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ "interactive", no_argument, NULL, 'i' },
 		{ "tty", no_argument, NULL, 't' },
+		{ "detach", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	box_config *cfg = NULL;
 	box *b = NULL, *e = NULL;
-	int c, r, status = 125, code = 0, sig = 0, interactive = 0, tty = 0;
+	int c, r, status = 125, code = 0, sig = 0, interactive = 0, tty = 0, detach = 0;
 	sigset_t block;
 
 	if (box_config_new(&cfg) < 0)
 		return lib_fail(-1);
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:e:w:u:ith", longs, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:e:w:u:itdh", longs, NULL)) != -1) {
 		r = 0;
 		switch (c) {
 		case 'h':
@@ -1068,6 +1082,9 @@ int cmd_exec(box_ctx *ctx, int argc, char **argv)
 		case 't':
 			tty = 1;
 			break;
+		case 'd':
+			detach = 1;
+			break;
 		case ':':
 			r = boxctl_usage_error("exec", "flag needs an argument: %s", argv[optind - 1]);
 			break;
@@ -1084,9 +1101,14 @@ int cmd_exec(box_ctx *ctx, int argc, char **argv)
 		status = boxctl_usage_error("exec", "exec needs a box and a command");
 		goto out;
 	}
+	if (detach && (interactive || tty)) {
+		status = boxctl_usage_error("exec", "-d takes no -i or -t (nothing would read or "
+						    "write the command's terminal)");
+		goto out;
+	}
 	if (box_open(ctx, argv[optind], &b) < 0 ||
 	    box_config_set_argv(cfg, argc - optind - 1, (const char *const *)argv + optind + 1) < 0 ||
-	    box_config_set_stdio(cfg, interactive ? 0 : -1, 1, 2) < 0 ||
+	    box_config_set_stdio(cfg, interactive ? 0 : -1, detach ? -1 : 1, detach ? -1 : 2) < 0 ||
 	    box_config_set_tty(cfg, tty) < 0) {
 		status = lib_fail(-1);
 		goto out;
@@ -1103,6 +1125,14 @@ int cmd_exec(box_ctx *ctx, int argc, char **argv)
 	if (r < 0) {
 		/* as docker exec: 126 cannot invoke, 127 not found */
 		status = exit_status_for(r, false, argv[optind + 1]);
+		goto out;
+	}
+	if (detach) {
+		/* it runs on: once we are gone, the box's init (its pid 1)
+		 * reaps it */
+		box_close(e);
+		e = NULL;
+		status = 0;
 		goto out;
 	}
 	r = tty ? relay_tty(e, interactive, &code, &sig) : wait_forwarding(e, &code, &sig);
