@@ -570,6 +570,14 @@ static int make_dir(struct unpack *u)
 				return box_err_errno(errno, "layer: entry \"%s\": mkdir", u->e.path);
 		}
 	}
+	if (u->e.nxattrs == 0) {
+		/* the common case: by name (two syscalls fewer per directory) */
+		if (u->o->keep_owner &&
+		    fchownat(pfd, base, u->e.uid, u->e.gid, AT_SYMLINK_NOFOLLOW) < 0)
+			return box_err_errno(errno, "layer: entry \"%s\": chown %" PRIu32 ":%" PRIu32,
+					     u->e.path, u->e.uid, u->e.gid);
+		return fix_later(u);
+	}
 	fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return box_err_errno(errno, "layer: entry \"%s\": opening it", u->e.path);
