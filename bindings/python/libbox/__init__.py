@@ -522,7 +522,9 @@ class Config:
                  ) -> "Config":
         """User and group ids inside the box (``box_config_set_user()``):
         set_user(1000, 1000), set_user((1000, 1000)) or set_user("1000:1000");
-        gid defaults to 0, as with docker's numeric ``-u``."""
+        gid defaults to 0, as with docker's numeric ``-u``.  A name,
+        set_user("nobody") or set_user("nobody:tty"), is looked up in the
+        box's own /etc/passwd and /etc/group (``box_config_set_user_name()``)."""
         if isinstance(uid, tuple):
             if gid is not None or len(uid) != 2:
                 raise TypeError("libbox: user is uid, (uid, gid) or 'uid[:gid]'")
@@ -530,8 +532,11 @@ class Config:
         elif isinstance(uid, str):
             m = re.fullmatch(r"(\d+)(?::(\d+))?", uid)
             if not m:
-                raise _einval(f"invalid user {uid!r}: want UID[:GID] (numeric)",
-                              "box_config_set_user")
+                # names: looked up in the box's own /etc/passwd, /etc/group
+                if gid is not None:
+                    raise TypeError("libbox: a user name takes its group as 'user:group'")
+                _call("box_config_set_user_name", self, _enc(uid, "user"))
+                return self
             uid, gid = int(m.group(1)), int(m.group(2) or 0)
         _call("box_config_set_user", self, _u32(uid, "uid"), _u32(gid or 0, "gid"))
         return self

@@ -74,6 +74,7 @@ SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "box_config_set_env": (c_int, [config_p, c_char_p, c_char_p]),
     "box_config_set_cwd": (c_int, [config_p, c_char_p]),
     "box_config_set_user": (c_int, [config_p, c_uint32, c_uint32]),
+    "box_config_set_user_name": (c_int, [config_p, c_char_p]),
     "box_config_set_groups": (c_int, [config_p, c_int, POINTER(c_uint32)]),
     "box_config_set_hostname": (c_int, [config_p, c_char_p]),
     "box_config_set_namespaces": (c_int, [config_p, c_uint]),
