@@ -288,6 +288,20 @@ check "gc cleans it up" 0 '^1 box cleaned up$' $boxctl gc
 check "gc with nothing to do" 0 '^0 boxes cleaned up$' $boxctl gc
 check "unknown verb flag" 125 'unknown flag: --bogus' $boxctl ps --bogus
 
+# ---- 50 boxctl run -d at once: all start, distinct names and addresses,
+# ps lists them all
+for i in $(seq 50); do
+	run -d --network bridge sleep 60 >"$state/par.$i" 2>&1 &
+done
+wait
+check "50 run -d in parallel: every one printed an id" 0 '^50$' sh -c "cat $state/par.* | grep -cE '^[0-9a-f]{64}$'"
+check "... ps lists all 50, running" 0 '^50$' sh -c "$boxctl ps | grep -c ' Up '"
+check "... 50 distinct names" 0 '^50$' sh -c "$boxctl ps | awk 'NR > 1 { print \$NF }' | sort -u | wc -l"
+check "... 50 distinct addresses" 0 '^50$' sh -c "for id in \$(cat $state/par.*); do $boxctl inspect \$id | tr -d ' \n' | grep -oE '\"ip\":\"10\.[0-9.]+\"' | head -1; done | sort -u | wc -l"
+$boxctl rm -f $(cat "$state"/par.*) >/dev/null
+rm -f "$state"/par.*
+check "... all removed" 0 '^$' $boxctl ps -a -q
+
 # ---- crashes: boxctl (and the process that makes the box) killed with
 # SIGKILL at moments through the creation; then rm -f and gc leave nothing
 descendants() { local c; for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do descendants "$c"; echo "$c"; done; }
