@@ -277,6 +277,9 @@ void box_plan_describe(const struct box_plan *plan, size_t i, const char *rootfs
 int box_plan_run(const struct box_plan *plan, int rootfd, bool in_userns, size_t *failed);
 
 /* ---- fs helpers usable in the child (util/fs.c): no allocation ---- */
+/* Read a small file (dirfd: AT_FDCWD or a directory) into buf, NUL-
+ * terminated: the bytes read, or -errno. */
+int box_read_small(int dirfd, const char *path, char *buf, size_t len);
 /* Open path (relative or absolute, taken as inside root) with O_PATH,
  * resolving symlinks as if root were "/". */
 int box_open_in_root(int rootfd, const char *path, int flags, bool strict);

@@ -4,7 +4,8 @@
 #
 #   . tap.sh; tap_throwaway "$0" "$@"   # root, then run again inside a new
 #                                       # network and mount namespace
-#   ok "what"; not_ok "what" [DETAIL...]; ...; tap_end
+#   ok "what"; not_ok "what" [DETAIL...]; check NAME STATUS PATTERN CMD...
+#   ...; tap_end
 n=0
 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -27,6 +28,24 @@ tap_throwaway() {
 		exit 0
 	fi
 	LIBBOX_IN_THROWAWAY=1 exec unshare --net --mount --propagation private bash "$(readlink -f "$script")" "$@"
+}
+# expect NAME WANT_STATUS WANT_PATTERN STATUS OUTPUT: ok when the status
+# is the one wanted and the output matches (grep -E), else the details
+expect() {
+	if [ "$4" = "$2" ] && grep -qE -- "$3" <<<"$5"; then
+		ok "$1"
+	else
+		not_ok "$1" "status $4 (want $2), output:" "$5"
+	fi
+}
+# check NAME WANT_STATUS WANT_PATTERN CMD...: run CMD, its output and
+# errors together, and expect
+check() {
+	local name=$1 want=$2 pattern=$3 out st
+	shift 3
+	out=$("$@" 2>&1)
+	st=$?
+	expect "$name" "$want" "$pattern" "$st" "$out"
 }
 tap_end() {
 	echo "1..$n"

@@ -19,11 +19,7 @@ check() {
 	"$@" >"$T/out" 2>&1 <"${CHECK_IN:-/dev/null}"
 	st=$?
 	out=$(tr -d '\0\r' <"$T/out")
-	if [ "$st" = "$want" ] && grep -qE -- "$pattern" <<<"$out"; then
-		ok "$name"
-	else
-		not_ok "$name" "status $st (want $want), output:" "$out"
-	fi
+	expect "$name" "$want" "$pattern" "$st" "$out"
 }
 need() {
 	for t in "$@"; do

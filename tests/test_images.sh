@@ -12,17 +12,6 @@ set -u
 tap_throwaway "$0" "$@"
 boxctl_bin=$(readlink -f "$1")
 vm=${2:-}
-check() { # NAME WANT_STATUS WANT_OUTPUT_PATTERN CMD...
-	local name=$1 want=$2 pattern=$3 out st
-	shift 3
-	out=$("$@" 2>&1)
-	st=$?
-	if [ "$st" = "$want" ] && grep -qE -- "$pattern" <<<"$out"; then
-		ok "$name"
-	else
-		not_ok "$name" "status $st (want $want), output:" "$out"
-	fi
-}
 ip link set lo up
 mounts_before=$(wc -l </proc/self/mountinfo)
 cgp=/libbox-test-images-$$

@@ -15,11 +15,7 @@ check() {
 	"$@" >"$tmp/out" 2>&1 </dev/null
 	st=$?
 	out=$(tr -d '\0' <"$tmp/out")
-	if [ "$st" = "$want" ] && grep -qE -- "$pattern" <<<"$out"; then
-		ok "$name"
-	else
-		not_ok "$name" "status $st (want $want), output:" "$out"
-	fi
+	expect "$name" "$want" "$pattern" "$st" "$out"
 }
 ip link set lo up
 mounts_before=$(wc -l </proc/self/mountinfo)

@@ -140,17 +140,7 @@ int box_cg_write(int dirfd, const char *dir, const char *file, const char *value
 
 int box_cg_read(int dirfd, const char *file, char *buf, size_t len)
 {
-	int fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return (int)n;
+	return box_read_small(dirfd, file, buf, len);
 }
 
 int box_cg_read_u64(int dirfd, const char *file, uint64_t *out)

@@ -50,20 +50,14 @@ static int write_file(const char *path, const char *text, bool excl)
 	return r;
 }
 
+/* Its first line. */
 static int read_small(const char *path, char *buf, size_t len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	int n = box_read_small(AT_FDCWD, path, buf, len);
 
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return (int)n;
+	if (n >= 0)
+		buf[strcspn(buf, "\n")] = '\0';
+	return n;
 }
 
 /* Whether the box id still has state (else what it holds is stale). */

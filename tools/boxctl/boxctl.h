@@ -48,13 +48,14 @@ int boxctl_write_all(int fd, const char *buf, size_t len);
 
 /* Set while boxctl start makes a box again (run.c reads it): its id,
  * name, the directory holding its log meanwhile, its writable layer
- * meanwhile (a box of an image), its restarts so far. */
+ * meanwhile and its image's id (a box of an image), its restarts so far. */
 struct boxctl_again {
-	const char *id, *name, *keep, *upper;
+	const char *id, *name, *keep, *upper, *image;
 	int restarts;
 };
 extern struct boxctl_again boxctl_again;
 void boxctl_restore_logs(const char *keep, const char *dir);
+void boxctl_give_back_upper(box *b);
 /* The user stopped b: its restart policy leaves it stopped. */
 void boxctl_mark_stopped(box_ctx *ctx, box *b);
 /* docker stop: SIGTERM, SIGKILL after seconds; 0 or -1 (box_last_error). */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -67,6 +68,41 @@ static void move_logs(const char *from_dir, const char *to_dir)
 	}
 }
 
+static json_t *inspect_json(box *b)
+{
+	char *text = box_inspect(b);
+	json_t *root = text ? json_loads(text, 0, NULL) : NULL;
+
+	box_string_free(text);
+	return root;
+}
+
+static const char *annotation(json_t *root, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(root, "annotations"), key));
+}
+
+/* The box made again could not start: the writable layer it took goes
+ * back where boxctl start kept it, before box_destroy removes the box. */
+void boxctl_give_back_upper(box *b)
+{
+	json_t *root;
+	const char *bdir, *storage;
+	char from[PATH_MAX + 8];
+
+	if (!boxctl_again.upper)
+		return;
+	root = inspect_json(b);
+	bdir = json_string_value(json_object_get(root, "box_dir"));
+	storage = json_string_value(json_object_get(root, "storage"));
+	if (bdir) {
+		snprintf(from, sizeof(from), "%s/%s", bdir,
+			 storage && strcmp(storage, "vfs") == 0 ? "rootfs" : "upper");
+		rename(from, boxctl_again.upper);
+	}
+	json_decref(root);
+}
+
 /* The log files of the box made again, back in its directory. */
 void boxctl_restore_logs(const char *keep, const char *dir)
 {
@@ -93,19 +129,6 @@ static void wait_owner(json_t *root)
 	}
 }
 
-static json_t *inspect_json(box *b)
-{
-	char *text = box_inspect(b);
-	json_t *root = text ? json_loads(text, 0, NULL) : NULL;
-
-	box_string_free(text);
-	return root;
-}
-
-static const char *annotation(json_t *root, const char *key)
-{
-	return json_string_value(json_object_get(json_object_get(root, "annotations"), key));
-}
 
 /* STATE/boxes/.restarting-NAME: there while boxctl start makes the box
  * NAME again (between removing it and making it, it is nowhere). */
@@ -182,11 +205,11 @@ int boxctl_stop_for_good(box_ctx *ctx, const char *what, int seconds)
 static int start_one(box_ctx *ctx, const char *what, bool restarted)
 {
 	char keep[PATH_MAX], dir[PATH_MAX], id[65], name[160], upper[PATH_MAX] = "";
-	char from[PATH_MAX + 8] = "", mark[PATH_MAX];
+	char from[PATH_MAX + 8] = "", mark[PATH_MAX], image[80] = "";
 	const char **args = NULL;
 	json_t *root, *recorded;
 	box *b = NULL;
-	int st, r = 1, n;
+	int st, r = 1, n, lock = -1;
 
 	if (box_open(ctx, what, &b) < 0) {
 		boxctl_error("%s", box_last_error());
@@ -216,7 +239,51 @@ static int start_one(box_ctx *ctx, const char *what, bool restarted)
 	args[0] = "run";
 	for (int i = 0; i < n; i++)
 		args[i + 1] = json_string_value(json_array_get(recorded, (size_t)i));
+	/* its monitor done with it (or done making it again itself) */
 	wait_owner(root);
+	/* one start of a box at a time: the lock on its mark, held to the end
+	 * (the mark also tells boxctl stop that the box is being made again) */
+	restarting_path(ctx, name, mark, sizeof(mark));
+	lock = open(mark, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || flock(lock, LOCK_EX) < 0) {
+		boxctl_error("%s: %s", mark, strerror(errno));
+		goto out;
+	}
+	/* seen again under the lock: made again meanwhile, it is left as it is */
+	box_close(b);
+	b = NULL;
+	json_decref(root);
+	root = NULL;
+	if (box_open(ctx, id, &b) < 0) {
+		boxctl_error("%s", box_last_error());
+		goto out;
+	}
+	st = box_status(b);
+	if (st == BOX_STATUS_RUNNING || st == BOX_STATUS_PAUSED || st == BOX_STATUS_CREATED) {
+		r = 0;
+		goto out;
+	}
+	root = inspect_json(b);
+	/* a box of an image: made again from the same store and the same image
+	 * (by id: its name may have moved), which must still be there */
+	{
+		const char *bdir = json_string_value(json_object_get(root, "box_dir"));
+		const char *img = json_string_value(json_object_get(root, "image"));
+		char store[PATH_MAX], *text;
+		size_t len = bdir ? strlen(bdir) : 0;
+
+		/* bdir is STORE/boxes/ID */
+		if (bdir && img && len > 71 && strncmp(bdir + len - 71, "/boxes/", 7) == 0) {
+			snprintf(store, sizeof(store), "%.*s", (int)(len - 71), bdir);
+			snprintf(image, sizeof(image), "%s", img);
+			if (box_ctx_set_store_dir(ctx, store) < 0 ||
+			    !(text = box_image_inspect(ctx, image))) {
+				boxctl_error("box %s cannot be made again: %s", what, box_last_error());
+				goto out;
+			}
+			box_string_free(text);
+		}
+	}
 	/* the log outlives the box's directory, which box_destroy removes */
 	box_dir(ctx, id, NULL, dir, sizeof(dir));
 	snprintf(keep, sizeof(keep), "%s/boxes/.logs-%s", box_ctx_state_dir(ctx), id);
@@ -245,10 +312,7 @@ static int start_one(box_ctx *ctx, const char *what, bool restarted)
 							 : BOX_STORAGE_OVERLAY);
 		}
 	}
-	restarting_path(ctx, name, mark, sizeof(mark));
-	close(open(mark, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
 	if (box_destroy(b) < 0) {
-		unlink(mark);
 		boxctl_error("%s", box_last_error());
 		b = NULL;
 		boxctl_restore_logs(keep, dir);
@@ -262,6 +326,7 @@ static int start_one(box_ctx *ctx, const char *what, bool restarted)
 
 		boxctl_again = (struct boxctl_again){ .id = id, .name = name, .keep = keep,
 						      .upper = upper[0] ? upper : NULL,
+						      .image = image[0] ? image : NULL,
 						      .restarts = (count ? atoi(count) : 0) +
 								  (restarted ? 1 : 0) };
 	}
@@ -283,7 +348,6 @@ static int start_one(box_ctx *ctx, const char *what, bool restarted)
 			close(null);
 	}
 	memset(&boxctl_again, 0, sizeof(boxctl_again));
-	unlink(mark);
 	/* a box that could not be made again has no directory for its log */
 	if (r != 0) {
 		move_logs(keep, NULL);
@@ -292,6 +356,10 @@ static int start_one(box_ctx *ctx, const char *what, bool restarted)
 			boxctl_error("box %s: its writable layer is kept in %s", what, upper);
 	}
 out:
+	if (lock >= 0) {
+		unlink(mark);
+		close(lock);
+	}
 	free(args);
 	json_decref(recorded);
 	json_decref(root);

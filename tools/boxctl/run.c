@@ -513,6 +513,7 @@ static int run_detached(box_ctx *ctx, box_config *cfg, const char *cmd, int remo
 			_exit(exit_status_for(r, false, cmd));
 		if ((r = box_start(b)) < 0) {
 			r = exit_status_for(r, true, cmd);
+			boxctl_give_back_upper(b);
 			box_destroy(b);
 			_exit(r);
 		}
@@ -1021,7 +1022,9 @@ int cmd_run(box_ctx *ctx, int argc, char **argv)
 			status = boxctl_usage_error("run", "no image given (or --rootfs DIR)");
 			goto out;
 		}
-		if (box_config_set_image(cfg, argv[optind]) < 0) {
+		/* made again by boxctl start: the image it had, by id */
+		if (box_config_set_image(cfg, boxctl_again.image ? boxctl_again.image
+								 : argv[optind]) < 0) {
 			status = lib_fail(-1);
 			goto out;
 		}
