@@ -225,6 +225,7 @@ static int wait_opened(box *b, int *exit_code, int *signal)
 			close(fresh.pidfd);
 		if (fresh.cg)
 			box_cgroup_close(fresh.cg);
+		box_net_free(fresh.net);
 		free(fresh.name);
 		if (fresh.waited) {
 			b->waited = true;
