@@ -92,6 +92,9 @@ BOX_EXPORT int box_create(box_ctx *ctx, const box_config *cfg, box **out)
 
 		r = box_state_create(b, use, canon ? canon : use->rootfs);
 	}
+	/* noted for box_gc, in case we die before the record says it */
+	if (r == 0 && box_dir && dprintf(b->lockfd, "store:%s\n", box_dir) < 0)
+		r = box_err_errno(errno, "box %.12s: noting its store directory", b->id);
 	if (r == 0 && cfg->image &&
 	    json_object_update_new(b->pending, json_pack("{s:s, s:s, s:s, s:s}", "image", image_id,
 						     "image_ref", cfg->image, "storage", storage,

@@ -648,7 +648,8 @@ int box_state_list(const box_ctx *ctx, int (*cb)(const char *id, void *user), vo
  * died.  Remove its cgroup, its name and itself, from the lock file. */
 int box_state_remove_stillborn(const box_ctx *ctx, const char *id, int lockfd)
 {
-	char path[PATH_MAX], buf[8192], *lines[9];
+	char path[PATH_MAX], buf[8192], *lines[12];
+	const char *store_dir = NULL;
 	int nl = 0;
 	ssize_t n;
 
@@ -666,9 +667,13 @@ int box_state_remove_stillborn(const box_ctx *ctx, const char *id, int lockfd)
 	}
 	n = pread(lockfd, buf, sizeof(buf) - 1, 0);
 	buf[n > 0 ? n : 0] = '\0';
-	for (char *p = buf, *e; nl < 9 && (e = strchr(p, '\n')); p = e + 1) {
+	for (char *p = buf, *e; nl < 12 && (e = strchr(p, '\n')); p = e + 1) {
 		*e = '\0';
-		lines[nl++] = p;
+		/* "store:DIR": its directory in the image store (box_create) */
+		if (nl > 0 && strncmp(p, "store:", 6) == 0)
+			store_dir = p + 6;
+		else
+			lines[nl++] = p;
 	}
 	if (nl > 1) {
 		struct box_cgroup *cg = NULL;
@@ -680,6 +685,12 @@ int box_state_remove_stillborn(const box_ctx *ctx, const char *id, int lockfd)
 	}
 	/* its address, ports and whatever of its network was made */
 	box_net_release(ctx, id, NULL);
+	/* its writable layer, if it was made from an image (only a directory
+	 * of a store named for this box) */
+	if (store_dir && strlen(store_dir) > 71 &&
+	    strcmp(store_dir + strlen(store_dir) - 64, id) == 0 &&
+	    strncmp(store_dir + strlen(store_dir) - 71, "/boxes/", 7) == 0)
+		box_image_release(store_dir);
 	box_state_remove(ctx, id, nl > 0 && lines[0][0] ? lines[0] : NULL);
 	return 1;
 }

@@ -300,6 +300,8 @@ crash_at() { # crash_at DELAY NAME -d|-fg: kill boxctl and what it forked, by pi
 	local pid kids
 	if [ "$3" = -d ]; then
 		$boxctl run -d --rootfs "$rootfs" --cgroup-parent "$cgp" --name "$2" sleep 30 >/dev/null 2>&1 &
+	elif [ "$3" = -image ]; then
+		$boxctl --store "$cstore" run -d --cgroup-parent "$cgp" --name "$2" busybox sleep 30 >/dev/null 2>&1 &
 	else
 		$boxctl run --rootfs "$rootfs" --cgroup-parent "$cgp" --name "$2" sleep 30 >/dev/null 2>&1 &
 	fi
@@ -311,19 +313,24 @@ crash_at() { # crash_at DELAY NAME -d|-fg: kill boxctl and what it forked, by pi
 	kill -9 $pid $kids 2>/dev/null
 	wait $pid 2>/dev/null
 }
+cstore=$(mktemp -d /tmp/libbox-boxctl-cstore.XXXXXX)
+$boxctl --store "$cstore" image default >/dev/null
 i=0
 for d in 0 0.001 0.002 0.003 0.005 0.008 0.01 0.02 0.03 0.05 0.1; do
 	crash_at $d "crash$i" -d
 	crash_at $d "crashfg$i" -fg
+	crash_at $d "crashimg$i" -image
 	i=$((i + 1))
 done
-$boxctl gc >/dev/null
+$boxctl --store "$cstore" gc >/dev/null
 left=$($boxctl ps -a -q)
 [ -n "$left" ] && $boxctl rm -f $left >/dev/null
 check "after crashes, rm -f and gc: no box listed" 0 '^$' $boxctl ps -a -q
 check "... no box in the state directory" 0 '^$' sh -c "ls -A $state/boxes | grep -v '^\.' || true"
 check "... no cgroup under the parent" 0 '^$' sh -c "for m in \$(awk '\$9 == \"cgroup\" || \$9 == \"cgroup2\" { print \$5 }' /proc/self/mountinfo); do [ -d \$m$cgp ] && find \$m$cgp -mindepth 1 -type d; done; true"
 check "... no name reserved" 0 '^$' sh -c "ls -A $state/names 2>/dev/null | grep crash || true"
+check "... no box directory left in the image store" 0 '^$' ls -A "$cstore/boxes"
+rm -rf "$cstore"
 for _ in $(seq 100); do [ -z "$(descendants $$ | grep -v "^$BASHPID\$")" ] && break; sleep 0.05; done
 
 # ---- run -it and exec -it, typed at a real terminal (tmux) ----
