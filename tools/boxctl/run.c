@@ -50,7 +50,8 @@ static void run_usage(FILE *f)
 		"  -e, --env KEY=VALUE         set an environment variable (KEY alone:\n"
 		"                              take its value from boxctl's environment)\n"
 		"  -w, --workdir DIR           working directory inside the box\n"
-		"  -u, --user UID[:GID]        numeric user and group\n"
+		"  -u, --user USER[:GROUP]     user and group (names from the box's\n"
+		"                              /etc/passwd and /etc/group)\n"
 		"      --group-add GID         add a supplementary group\n"
 		"      --hostname NAME         host name of the box\n"
 		"      --read-only             mount the root filesystem read-only\n"
@@ -1131,7 +1132,7 @@ static void exec_usage(FILE *f)
 		"                           goes to /dev/null)\n"
 		"  -e, --env KEY=VALUE      set an environment variable\n"
 		"  -w, --workdir DIR        working directory inside the box\n"
-		"  -u, --user UID[:GID]     numeric user and group\n"
+		"  -u, --user USER[:GROUP]  user and group (names: the box's own)\n"
 		"      --help               show this help\n");
 }
 
