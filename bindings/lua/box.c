@@ -464,6 +464,11 @@ static int set_user(struct apply *a, int i)
 		CALL(a, box_config_set_user(a->cfg, uid, 0));
 		return 0;
 	}
+	if (lua_type(L, i) == LUA_TSTRING) {
+		/* "name[:group]", looked up in the box's own /etc/passwd */
+		CALL(a, box_config_set_user_name(a->cfg, lua_tostring(L, i)));
+		return 0;
+	}
 	if (need_table(a, i, "user") < 0)
 		return -1;
 	lua_geti(L, i, 1);
@@ -892,6 +897,111 @@ static int set_name(struct apply *a, int i)
 	return 0;
 }
 
+/* Settings that are one string for one setter. */
+#define STRING_SETTER(fn, key, setter)                   \
+	static int fn(struct apply *a, int i)            \
+	{                                                \
+		const char *s;                           \
+                                                         \
+		if (get_str(a, i, key, &s) < 0)          \
+			return -1;                       \
+		CALL(a, setter(a->cfg, s));              \
+		return 0;                                \
+	}
+STRING_SETTER(set_image, "image", box_config_set_image)
+STRING_SETTER(set_id, "id", box_config_set_id)
+STRING_SETTER(set_upper, "upper", box_config_set_upper)
+STRING_SETTER(set_ip, "ip", box_config_set_ip)
+
+/* network = "none" | "host" | "bridge" */
+static int set_network(struct apply *a, int i)
+{
+	static const char *const modes[] = { "none", "host", "bridge" };
+	const char *s;
+
+	if (get_str(a, i, "network", &s) < 0)
+		return -1;
+	for (int m = 0; m < 3; m++)
+		if (strcmp(s, modes[m]) == 0) {
+			CALL(a, box_config_set_network(a->cfg, m + 1)); /* BOX_NET_NONE.. */
+			return 0;
+		}
+	return bad(a, EINVAL, "box.config: network \"%s\": none, host or bridge", s);
+}
+
+/* dns = { "192.0.2.53", ... } */
+static int set_dns(struct apply *a, int i)
+{
+	const char **v;
+	int n;
+
+	if (get_strv(a, i, "dns", &v, &n) < 0)
+		return -1;
+	for (int k = 0; k < n; k++) {
+		int r = box_config_add_dns(a->cfg, v[k]);
+
+		if (r < 0) {
+			lua_pop(a->L, 2);
+			return cfail(a, r);
+		}
+	}
+	lua_pop(a->L, 2);
+	return 0;
+}
+
+/* ports = { { host_port=8080, box_port=80 [, proto="udp"] [, host_ip=]
+ *             [, count=] }, ... } */
+static int set_ports(struct apply *a, int i)
+{
+	lua_State *L = a->L;
+
+	if (need_table(a, i, "ports") < 0)
+		return -1;
+	for (lua_Integer k = 1;; k++) {
+		uint32_t hp = 0, bp = 0, count = 1;
+		const char *proto = "tcp", *ip = NULL;
+		int t, r = 0;
+
+		if (lua_geti(L, i, k) == LUA_TNIL) {
+			lua_pop(L, 1);
+			return 0;
+		}
+		t = lua_gettop(L);
+		if (!lua_istable(L, t)) {
+			lua_pop(L, 1);
+			return bad(a, EINVAL, "box.config: ports[%d] must be a table", (int)k);
+		}
+		lua_getfield(L, t, "host_port");
+		r = get_u32(a, lua_gettop(L), "ports[].host_port", &hp);
+		lua_getfield(L, t, "box_port");
+		if (r == 0)
+			r = get_u32(a, lua_gettop(L), "ports[].box_port", &bp);
+		lua_getfield(L, t, "count");
+		if (r == 0 && !lua_isnil(L, -1))
+			r = get_u32(a, lua_gettop(L), "ports[].count", &count);
+		lua_getfield(L, t, "proto");
+		if (r == 0 && !lua_isnil(L, -1))
+			r = get_str(a, lua_gettop(L), "ports[].proto", &proto);
+		lua_getfield(L, t, "host_ip");
+		if (r == 0 && !lua_isnil(L, -1))
+			r = get_str(a, lua_gettop(L), "ports[].host_ip", &ip);
+		if (r == 0 && strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)
+			r = bad(a, EINVAL, "box.config: ports[%d].proto \"%s\": tcp or udp", (int)k,
+				proto);
+		if (r == 0 && (hp > 65535 || bp > 65535 || count > 65535))
+			r = bad(a, EINVAL, "box.config: ports[%d]: a port or count past 65535", (int)k);
+		if (r == 0) {
+			r = box_config_add_port(a->cfg, strcmp(proto, "udp") == 0 ? 17 : 6, ip,
+						(uint16_t)hp, (uint16_t)bp, (uint16_t)count);
+			if (r < 0)
+				r = cfail(a, r);
+		}
+		lua_settop(L, t - 1);
+		if (r < 0)
+			return -1;
+	}
+}
+
 static const struct {
 	const char *name;
 	int limit;
@@ -1098,6 +1208,13 @@ static const struct {
 	{ "cpuset", set_cpuset },
 	{ "io", set_io },
 	{ "cgroup", set_cgroup },
+	{ "image", set_image },
+	{ "id", set_id },
+	{ "upper", set_upper },
+	{ "network", set_network },
+	{ "ports", set_ports },
+	{ "ip", set_ip },
+	{ "dns", set_dns },
 };
 
 /* Apply the table at t to cfg: 0, or -1 with a->msg and a->err. */
@@ -1177,6 +1294,23 @@ static int l_config(lua_State *L)
 	return 1;
 }
 
+/* box.config_from_oci(path) -> cfg | nil, message, errno: an OCI
+ * bundle's config.json (box_config_from_oci) */
+static int l_config_from_oci(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	struct lconfig *c;
+	box_config *cfg = NULL;
+	int r = box_config_from_oci(path, &cfg);
+
+	if (r < 0)
+		return fail(L, r);
+	c = lua_newuserdatauv(L, sizeof(*c), 0);
+	c->cfg = cfg;
+	luaL_setmetatable(L, CONFIG_MT);
+	return 1;
+}
+
 /* cfg:set{settings} -> cfg | nil, message, errno (what came before the
  * failing setting stays set) */
 static int l_config_set(lua_State *L)
@@ -1247,9 +1381,12 @@ static int l_config_tostring(lua_State *L)
 /* box.context([{ state_dir=, store_dir=, cgroup_parent= }]) -> ctx | nil, message, errno */
 static int l_context(lua_State *L)
 {
-	static const char *const names[] = { "state_dir", "store_dir", "cgroup_parent" };
+	static const char *const names[] = { "state_dir", "store_dir", "cgroup_parent", "bridge",
+					     "subnet" };
 	int (*const set[])(box_ctx *, const char *) = { box_ctx_set_state_dir, box_ctx_set_store_dir,
-						       box_ctx_set_cgroup_parent };
+						       box_ctx_set_cgroup_parent, box_ctx_set_bridge,
+						       box_ctx_set_subnet };
+	const size_t nnames = sizeof(names) / sizeof(names[0]);
 	struct lctx *c;
 	int r;
 
@@ -1269,11 +1406,11 @@ static int l_context(lua_State *L)
 		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
 		size_t j = 0;
 
-		while (j < 3 && strcmp(k, names[j]) != 0)
+		while (j < nnames && strcmp(k, names[j]) != 0)
 			j++;
-		if (j == 3 || lua_type(L, -1) != LUA_TSTRING) {
+		if (j == nnames || lua_type(L, -1) != LUA_TSTRING) {
 			lua_pushnil(L);
-			if (j == 3)
+			if (j == nnames)
 				lua_pushfstring(L, "box.context: unknown setting \"%s\"", k);
 			else
 				lua_pushfstring(L, "box.context: %s must be a string", k);
@@ -1466,6 +1603,73 @@ static int l_ctx_list(lua_State *L)
 }
 
 /* ctx:gc() -> number cleaned up | nil, message, errno */
+/* A string the library made for us: pushed, then freed; NULL: the error. */
+static int push_owned(lua_State *L, char *text)
+{
+	if (!text)
+		return fail(L, -EIO);
+	lua_pushstring(L, text);
+	box_string_free(text);
+	return 1;
+}
+
+/* ctx:default_image() -> id | nil, message, errno */
+static int l_ctx_default_image(lua_State *L)
+{
+	char *id = NULL;
+	int r = box_image_default(check_ctx(L, 1)->ctx, &id);
+
+	return r < 0 ? fail(L, r) : push_owned(L, id);
+}
+
+/* ctx:load_image(path [, name]) -> the images' names, one a line */
+static int l_ctx_load_image(lua_State *L)
+{
+	char *names = NULL;
+	int r = box_image_load(check_ctx(L, 1)->ctx, luaL_checkstring(L, 2),
+			       luaL_optstring(L, 3, NULL), &names);
+
+	return r < 0 ? fail(L, r) : push_owned(L, names);
+}
+
+/* ctx:import_image(path, name) -> id */
+static int l_ctx_import_image(lua_State *L)
+{
+	char *id = NULL;
+	int r = box_image_import(check_ctx(L, 1)->ctx, luaL_checkstring(L, 2),
+				 luaL_checkstring(L, 3), &id);
+
+	return r < 0 ? fail(L, r) : push_owned(L, id);
+}
+
+/* ctx:images() -> JSON;  ctx:image_inspect(ref) -> JSON;
+ * ctx:network_inspect([bridge]) -> JSON */
+static int l_ctx_images(lua_State *L)
+{
+	return push_owned(L, box_image_list(check_ctx(L, 1)->ctx));
+}
+
+static int l_ctx_image_inspect(lua_State *L)
+{
+	return push_owned(L, box_image_inspect(check_ctx(L, 1)->ctx, luaL_checkstring(L, 2)));
+}
+
+static int l_ctx_network_inspect(lua_State *L)
+{
+	return push_owned(L, box_network_inspect(check_ctx(L, 1)->ctx, luaL_optstring(L, 2, NULL)));
+}
+
+/* ctx:remove_image(ref [, force]) -> true */
+static int l_ctx_remove_image(lua_State *L)
+{
+	int r = box_image_remove(check_ctx(L, 1)->ctx, luaL_checkstring(L, 2), lua_toboolean(L, 3));
+
+	if (r < 0)
+		return fail(L, r);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 static int l_ctx_gc_boxes(lua_State *L)
 {
 	int r = box_gc(check_ctx(L, 1)->ctx);
@@ -1712,6 +1916,27 @@ static int l_box_id(lua_State *L)
 	return 1;
 }
 
+/* b:ip() -> its address on the bridge, or nil */
+static int l_box_ip(lua_State *L)
+{
+	const char *ip = box_ip(check_box(L, 1)->b);
+
+	if (ip && *ip)
+		lua_pushstring(L, ip);
+	else
+		lua_pushnil(L);
+	return 1;
+}
+
+/* b:commit([name]) -> the new image's id */
+static int l_box_commit(lua_State *L)
+{
+	char *id = NULL;
+	int r = box_commit(check_box(L, 1)->b, luaL_optstring(L, 2, NULL), &id);
+
+	return r < 0 ? fail(L, r) : push_owned(L, id);
+}
+
 static int l_box_name(lua_State *L)
 {
 	lua_pushstring(L, box_name(check_box(L, 1)->b));
@@ -1915,6 +2140,13 @@ static const luaL_Reg ctx_methods[] = {
 	{ "open", l_ctx_open },
 	{ "list", l_ctx_list },
 	{ "gc", l_ctx_gc_boxes },
+	{ "default_image", l_ctx_default_image },
+	{ "load_image", l_ctx_load_image },
+	{ "import_image", l_ctx_import_image },
+	{ "images", l_ctx_images },
+	{ "image_inspect", l_ctx_image_inspect },
+	{ "remove_image", l_ctx_remove_image },
+	{ "network_inspect", l_ctx_network_inspect },
 	{ "sandbox", l_sandbox },
 	{ "state_dir", l_ctx_state_dir },
 	{ "store_dir", l_ctx_store_dir },
@@ -1947,6 +2179,8 @@ static const luaL_Reg box_methods[] = {
 	{ "oom_killed", l_box_oom_killed },
 	{ "cgroup", l_box_cgroup },
 	{ "rename", l_box_rename },
+	{ "ip", l_box_ip },
+	{ "commit", l_box_commit },
 	{ NULL, NULL },
 };
 
@@ -1982,6 +2216,7 @@ BOX_LUA_EXPORT int luaopen_box(lua_State *L)
 		{ "monotonic", l_monotonic },
 		{ "context", l_context },
 		{ "config", l_config },
+		{ "config_from_oci", l_config_from_oci },
 		{ "sandbox", l_sandbox },
 		{ NULL, NULL },
 	};
