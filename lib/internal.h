@@ -280,6 +280,9 @@ int box_plan_run(const struct box_plan *plan, int rootfd, bool in_userns, size_t
 /* Read a small file (dirfd: AT_FDCWD or a directory) into buf, NUL-
  * terminated: the bytes read, or -errno. */
 int box_read_small(int dirfd, const char *path, char *buf, size_t len);
+/* Write text as a small file: created (O_EXCL with excl, else replaced in
+ * place) with mode; a file left half-written is removed.  0 or -errno. */
+int box_write_small(int dirfd, const char *path, const char *text, bool excl, mode_t mode);
 /* Open path (relative or absolute, taken as inside root) with O_PATH,
  * resolving symlinks as if root were "/". */
 int box_open_in_root(int rootfd, const char *path, int flags, bool strict);

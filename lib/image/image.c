@@ -371,15 +371,7 @@ out:
 
 static int put(int dir, const char *name, const char *data, mode_t mode)
 {
-	int fd = openat(dir, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	size_t len = strlen(data);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, data, len);
-	close(fd);
-	return n == (ssize_t)len ? 0 : -EIO;
+	return box_write_small(dir, name, data, false, mode);
 }
 
 /* busybox --list, from the host's busybox */

@@ -328,6 +328,18 @@ static char *pathf(const char *fmt, const char *a, const char *b)
 	return asprintf(&p, fmt, a, b) < 0 ? NULL : p;
 }
 
+static void overlay_free(struct box_overlay *o)
+{
+	if (!o)
+		return;
+	strv_free(o->lowers);
+	free(o->upper);
+	free(o->work);
+	free(o->linkdir);
+	free(o->data);
+	free(o);
+}
+
 /* box_config_set_upper: the kept writable layer becomes name under dirfd
  * (a rename: it must be on the store's file system). */
 static int take_upper(const struct box_config *cfg, int dirfd, const char *name, bool *moved)
@@ -505,14 +517,7 @@ int box_image_root(box_ctx *ctx, const struct box_config *cfg, const char *id,
 	local->overlay = TAKE_PTR(o);
 	r = 0;
 out:
-	if (o) {
-		strv_free(o->lowers);
-		free(o->upper);
-		free(o->work);
-		free(o->linkdir);
-		free(o->data);
-		free(o);
-	}
+	overlay_free(o);
 	if (r < 0 && moved)
 		give_back_upper(cfg, *dir);
 	if (bdir >= 0)
@@ -548,14 +553,7 @@ void box_image_root_free(struct box_config *local, const struct box_config *cfg)
 		free(local->rootfs);
 	local->argv = local->env = NULL;
 	local->cwd = local->rootfs = NULL;
-	if (o) {
-		strv_free(o->lowers);
-		free(o->upper);
-		free(o->work);
-		free(o->linkdir);
-		free(o->data);
-		free(o);
-	}
+	overlay_free(o);
 	local->overlay = NULL;
 }
 

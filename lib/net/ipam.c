@@ -36,18 +36,7 @@ const char *box_proto_name(int proto)
 
 static int write_file(const char *path, const char *text, bool excl)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (excl ? O_EXCL : O_TRUNC), 0644);
-	size_t len = strlen(text);
-	int r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != (ssize_t)len)
-		r = -EIO;
-	close(fd);
-	if (r < 0)
-		unlink(path);
-	return r;
+	return box_write_small(AT_FDCWD, path, text, excl, 0644);
 }
 
 /* Its first line. */

@@ -230,20 +230,6 @@ bad:
 
 /* ---- /etc/hosts and /etc/resolv.conf ---- */
 
-static int write_text(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	size_t len = strlen(text);
-	int r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != (ssize_t)len)
-		r = -EIO;
-	close(fd);
-	return r;
-}
-
 static int write_etc(struct box *b, const struct box_config *cfg, struct box_net *n)
 {
 	char hosts[1024], a[INET_ADDRSTRLEN], line[512];
@@ -266,7 +252,7 @@ static int write_etc(struct box *b, const struct box_config *cfg, struct box_net
 			 host && b->name && strcmp(host, b->name) ? b->name : "");
 	else if (host)
 		snprintf(hosts + len, sizeof(hosts) - len, "127.0.1.1\t%s\n", host);
-	r = write_text(n->hosts, hosts);
+	r = box_write_small(AT_FDCWD, n->hosts, hosts, false, 0644);
 	if (r < 0)
 		return box_err_errno(-r, "box_create: writing %s", n->hosts);
 
@@ -290,7 +276,7 @@ static int write_etc(struct box *b, const struct box_config *cfg, struct box_net
 		fclose(in);
 	}
 	fclose(out);
-	r = write_text(n->resolv, resolv ? resolv : "");
+	r = box_write_small(AT_FDCWD, n->resolv, resolv ? resolv : "", false, 0644);
 	free(resolv);
 	if (r < 0)
 		return box_err_errno(-r, "box_create: writing %s", n->resolv);

@@ -211,3 +211,19 @@ int box_read_small(int dirfd, const char *path, char *buf, size_t len)
 	buf[n] = '\0';
 	return (int)n;
 }
+
+int box_write_small(int dirfd, const char *path, const char *text, bool excl, mode_t mode)
+{
+	int fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_CLOEXEC | (excl ? O_EXCL : O_TRUNC), mode);
+	size_t len = strlen(text);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len)
+		r = -EIO;
+	close(fd);
+	if (r < 0)
+		unlinkat(dirfd, path, 0);
+	return r;
+}
